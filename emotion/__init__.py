@@ -1,0 +1,1 @@
+"""Moodlens: emotion recognition from faces and voices (no streamlit in here)."""

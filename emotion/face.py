@@ -1,0 +1,228 @@
+"""Faces: detection, cropping to the model's 48x48 input, and the face emotion model."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from .images import WORK_SIDE, fit_within
+from .labels import EMOTIONS
+from .readings import Reading
+
+FACE_SIZE = 48
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+FACE_WEIGHTS = WEIGHTS / "face.keras"
+
+Box = tuple[int, int, int, int]  # x, y, width, height in image pixels
+FaceMode = Literal["auto", "detect", "whole"]
+
+
+@dataclass(frozen=True, eq=False)
+class FaceReading(Reading):
+    """One face: where it is and what the model reads in it."""
+
+    box: Box = (0, 0, 0, 0)
+    detected: bool = True  # False when the whole image was used because no face was found
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "detected": self.detected, **super().to_dict()}
+
+
+# --- detection ---------------------------------------------------------------------------------
+
+def _iou(a: Box, b: Box) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / float(aw * ah + bw * bh - inter) if inter else 0.0
+
+
+def merge_boxes(boxes: list[Box], scores: list[float], overlap: float = 0.3) -> list[Box]:
+    """Greedy non-maximum suppression: keep the best-scoring box of each overlapping group."""
+    kept: list[Box] = []
+    for i in np.argsort(scores)[::-1]:
+        if all(_iou(boxes[i], k) < overlap for k in kept):
+            kept.append(boxes[i])
+    return kept
+
+
+class HaarDetector:
+    """OpenCV Haar cascades (shipped in opencv-python 4.x): frontal faces plus both profiles.
+
+    Works on a contrast-equalised grayscale copy, so dim and back-lit faces are found too.
+    """
+
+    name = "haar"
+
+    def __init__(self, max_side: int = 480, min_face: int = 24, profiles: bool = True):
+        root = Path(cv2.data.haarcascades)
+        self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
+        self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml")) if profiles else None
+        self.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+        self.max_side, self.min_face = max_side, min_face
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        """Face boxes in `image` (BGR or gray), largest first."""
+        small, scale = fit_within(image, self.max_side)
+        gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        gray = self.clahe.apply(gray)
+        min_size = (self.min_face, self.min_face)
+        found: list[Box] = []
+        scores: list[float] = []
+
+        def run(cascade, img, flipped: bool, bonus: float):
+            rects, _, weights = cascade.detectMultiScale3(img, scaleFactor=1.1, minNeighbors=5, minSize=min_size,
+                                                          outputRejectLevels=True)
+            for (x, y, w, h), wt in zip(rects, np.ravel(weights) if len(rects) else []):
+                if flipped:
+                    x = img.shape[1] - x - w
+                found.append((int(x), int(y), int(w), int(h)))
+                scores.append(float(wt) + bonus)
+
+        run(self.frontal, gray, False, 10.0)  # prefer frontal boxes when both fire on one face
+        if self.profile is not None:
+            run(self.profile, gray, False, 0.0)
+            run(self.profile, cv2.flip(gray, 1), True, 0.0)
+        boxes = merge_boxes(found, scores)
+        boxes = [tuple(int(round(v / scale)) for v in b) for b in boxes]
+        return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+
+class MTCNNDetector:
+    """The `mtcnn` package's three-stage CNN detector (weights ship in the package; runs on TensorFlow)."""
+
+    name = "mtcnn"
+
+    def __init__(self, max_side: int = 640, min_face: int = 24, threshold: float = 0.9):
+        from mtcnn import MTCNN
+        self.mtcnn = MTCNN()
+        self.max_side, self.min_face, self.threshold = max_side, min_face, threshold
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        small, scale = fit_within(image, self.max_side)
+        rgb = cv2.cvtColor(small, cv2.COLOR_GRAY2RGB if small.ndim == 2 else cv2.COLOR_BGR2RGB)
+        faces = self.mtcnn.detect_faces(rgb, min_face_size=self.min_face)
+        boxes = []
+        for f in faces:
+            if f["confidence"] < self.threshold:
+                continue
+            x, y, w, h = f["box"]
+            boxes.append(tuple(int(round(v / scale)) for v in (x, y, w, h)))
+        return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+
+DETECTORS = {"haar": HaarDetector, "mtcnn": MTCNNDetector}
+DEFAULT_DETECTOR = "haar"
+
+
+@functools.lru_cache(maxsize=4)
+def get_detector(name: str = DEFAULT_DETECTOR):
+    """A shared detector instance by name ("haar" or "mtcnn")."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
+    return DETECTORS[name]()
+
+
+# --- cropping ----------------------------------------------------------------------------------
+
+def square_box(box: Box, image_shape: tuple[int, ...], scale: float = 1.0) -> Box:
+    """A square box with the same centre, side = scale * max(w, h), clipped to the image."""
+    x, y, w, h = box
+    side = max(1, int(round(max(w, h) * scale)))
+    cx, cy = x + w / 2, y + h / 2
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    height, width = image_shape[:2]
+    side = min(side, width, height)
+    x0 = min(max(0, x0), width - side)
+    y0 = min(max(0, y0), height - side)
+    return x0, y0, side, side
+
+
+def crop_face(image: np.ndarray, box: Box) -> np.ndarray:
+    """The face in `box` as a 48x48 uint8 grayscale crop, framed like FER2013."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    x, y, w, h = square_box(box, gray.shape)
+    crop = gray[y:y + h, x:x + w]
+    interp = cv2.INTER_AREA if w > FACE_SIZE else cv2.INTER_LINEAR
+    return cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=interp)
+
+
+def whole_image_face(image: np.ndarray) -> tuple[np.ndarray, Box]:
+    """Treat the whole image as one face (for pre-cropped sets like FER2013)."""
+    h, w = image.shape[:2]
+    box = (0, 0, w, h)
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    interp = cv2.INTER_AREA if max(h, w) > FACE_SIZE else cv2.INTER_LINEAR
+    return cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=interp), box
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+class FaceModel:
+    """The trained face CNN. `predict` takes 48x48 crops; `read` takes a whole picture."""
+
+    def __init__(self, path: Path = FACE_WEIGHTS, flip_average: bool = True):
+        import keras
+        import tensorflow as tf
+
+        from . import layers  # noqa: F401  (registers the custom layers used in the file)
+
+        if not Path(path).exists():
+            raise FileNotFoundError(f"face model not found at {path}")
+        self.path = Path(path)
+        self.model = keras.models.load_model(path, compile=False)
+        self.flip_average = flip_average
+        spec = tf.TensorSpec([None, FACE_SIZE, FACE_SIZE, 1], tf.float32)
+        self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 7) for uint8 crops (N, 48, 48); averaged with the mirror image."""
+        crops = np.asarray(crops, dtype=np.float32).reshape(-1, FACE_SIZE, FACE_SIZE, 1)
+        if len(crops) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        if self.flip_average:
+            both = np.concatenate([crops, crops[:, :, ::-1]])
+            probs = self._call(both).numpy()
+            probs = (probs[: len(crops)] + probs[len(crops):]) / 2
+        else:
+            probs = self._call(crops).numpy()
+        return probs.astype(np.float32)
+
+    def warm_up(self) -> None:
+        """Run once so the first real frame does not pay for graph tracing."""
+        for n in (1, 2, 3):
+            self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
+
+    def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
+             boxes: list[Box] | None = None) -> list[FaceReading]:
+        """Every face in a BGR/gray image, largest first.
+
+        mode "detect": only detected faces (maybe none); "whole": the whole image is one face;
+        "auto": detect, and fall back to the whole image when no face is found.
+        `boxes` skips detection (e.g. boxes found on an earlier frame).
+        """
+        if mode not in ("auto", "detect", "whole"):
+            raise ValueError(f"unknown face mode {mode!r}")
+        if mode == "whole":
+            crop, box = whole_image_face(image)
+            return [FaceReading(probs=self.predict(crop[None])[0], box=box, detected=False)]
+        work, scale = fit_within(image, WORK_SIDE)
+        found = boxes if boxes is not None else [
+            tuple(int(round(v / scale)) for v in b) for b in get_detector(detector).detect(work)]
+        if not found:
+            return self.read(image, "whole") if mode == "auto" else []
+        crops = np.stack([crop_face(image, b) for b in found])
+        probs = self.predict(crops)
+        return [FaceReading(probs=p, box=b) for p, b in zip(probs, found)]
+
+
+@functools.lru_cache(maxsize=2)
+def load_face_model(path: str | Path = FACE_WEIGHTS) -> FaceModel:
+    """The face model, loaded once per process."""
+    return FaceModel(Path(path))

@@ -1,0 +1,125 @@
+"""Decoding user images safely: any common format, EXIF rotation, 16-bit, alpha, huge sizes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # errors are reported as ImageError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
+MAX_PIXELS = 100_000_000  # decoding more than this could exhaust memory; refuse instead
+WORK_SIDE = 2048  # larger images are scaled down for detection: faces stay far above detector size
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says why, in words for a user."""
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG/JPEG header without decoding pixels, when cheap to find."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                return None
+            marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+            i += 2 + length
+    return None
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode image bytes to an 8-bit BGR array, applying the EXIF orientation.
+
+    Grayscale, alpha and 16-bit images are converted; pictures over MAX_PIXELS are refused before
+    decoding. Raises ImageError with a readable reason.
+    """
+    if not data:
+        raise ImageError(f"{name}: the file is empty")
+    size = _header_size(data)
+    if size and size[0] * size[1] > MAX_PIXELS:
+        raise ImageError(f"{name}: the picture is too large ({size[0]}x{size[1]} pixels; "
+                         f"the limit is {MAX_PIXELS // 1_000_000} megapixels)")
+    buf = np.frombuffer(data, np.uint8)
+    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # keeps alpha and 16 bits; EXIF applied below
+    if img is None:
+        raise ImageError(f"{name}: not a readable image (corrupt, truncated or not an image file)")
+    if img.size > MAX_PIXELS * 4:
+        raise ImageError(f"{name}: the picture is too large")
+    if img.dtype != np.uint8:  # 16-bit or float: scale to 8 bits
+        img = img.astype(np.float64)
+        top = 65535.0 if img.max() > 255 else (1.0 if img.max() <= 1.0 else 255.0)
+        img = np.clip(img / top * 255.0, 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4:  # composite on white, like an image viewer would
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        img = (img[:, :, :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    elif img.shape[2] == 1:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    img = _apply_exif_orientation(data, img)
+    return np.ascontiguousarray(img)
+
+
+def _apply_exif_orientation(data: bytes, img: np.ndarray) -> np.ndarray:
+    """Rotate/flip as the EXIF Orientation tag says (imdecode with IMREAD_UNCHANGED does not)."""
+    orientation = _exif_orientation(data)
+    ops = {2: lambda a: cv2.flip(a, 1), 3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
+           4: lambda a: cv2.flip(a, 0), 5: lambda a: cv2.flip(cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE), 1),
+           6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+           7: lambda a: cv2.flip(cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE), 1),
+           8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE)}
+    return ops[orientation](img) if orientation in ops else img
+
+
+def _exif_orientation(data: bytes) -> int:
+    """The EXIF Orientation value (1-8) of a JPEG, or 1 when there is none."""
+    if data[:2] != b"\xff\xd8":
+        return 1
+    i = 2
+    while i + 4 < len(data) and data[i] == 0xFF:
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xE1 and data[i + 4:i + 10] == b"Exif\x00\x00":
+            tiff = data[i + 10:i + 2 + length]
+            order = "little" if tiff[:2] == b"II" else "big"
+            if len(tiff) < 8:
+                return 1
+            ifd = int.from_bytes(tiff[4:8], order)
+            if ifd + 2 > len(tiff):
+                return 1
+            for k in range(int.from_bytes(tiff[ifd:ifd + 2], order)):
+                entry = tiff[ifd + 2 + 12 * k: ifd + 14 + 12 * k]
+                if len(entry) == 12 and int.from_bytes(entry[:2], order) == 0x0112:
+                    value = int.from_bytes(entry[8:10], order)
+                    return value if 1 <= value <= 8 else 1
+            return 1
+        if marker == 0xDA:  # start of scan: no more metadata
+            return 1
+        i += 2 + length
+    return 1
+
+
+def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
+    """Read an image from a path or bytes as 8-bit BGR (see decode_image)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decode_image(bytes(source), name or "image")
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    return decode_image(data, name or path.name)
+
+
+def fit_within(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Scale `img` down so its longer side is at most `max_side`; returns (image, scale applied)."""
+    h, w = img.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale >= 1.0:
+        return img, 1.0
+    return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale

@@ -1,0 +1,103 @@
+"""Speech detection: is anyone speaking, and where? Silence, noise and steady tones are not speech.
+
+A frame (40 ms, 10 ms hop) is speech when it is loud enough, stands out from the recording's noise
+floor, and is voiced: periodic with a pitch between 70 and 400 Hz, measured by YIN's cumulative
+mean normalised difference. Steady tones (a hum, a beep) are voiced too, so a recording whose pitch
+hardly moves is not speech either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+HOP = 160  # 10 ms
+FRAME = 640  # 40 ms: two periods of the lowest pitch
+MIN_LAG, MAX_LAG = SAMPLE_RATE // 400, SAMPLE_RATE // 70
+ABS_FLOOR_DB = -65.0  # quieter than this is silence whatever the recording
+ABOVE_NOISE_DB = 3.0  # speech frames stand out at least this much from the quietest frames
+VOICING_THRESHOLD = 0.3  # YIN aperiodicity below this is voiced
+MIN_SPEECH_SECONDS = 0.25
+MIN_PITCH_SPREAD = 0.35  # semitones; steadier than this is a tone, not a voice
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechActivity:
+    """Which 10 ms frames hold speech, and a verdict for the whole recording."""
+
+    frames: np.ndarray  # bool per hop
+    voiced_seconds: float
+    duration: float
+    reason: str  # "" when speech was found, else why not
+
+    @property
+    def has_speech(self) -> bool:
+        return not self.reason
+
+    def span(self, pad_seconds: float = 0.2) -> tuple[int, int]:
+        """Sample range from the first to the last speech frame, padded; whole clip when none."""
+        idx = np.flatnonzero(self.frames)
+        n = int(round(self.duration * SAMPLE_RATE))
+        if not len(idx):
+            return 0, n
+        pad = int(pad_seconds * SAMPLE_RATE)
+        return max(0, idx[0] * HOP - pad), min(n, idx[-1] * HOP + FRAME + pad)
+
+
+def _frames(x: np.ndarray, length: int, hop: int) -> np.ndarray:
+    if len(x) < length:
+        x = np.pad(x, (0, length - len(x)))
+    n = 1 + (len(x) - length) // hop
+    return np.lib.stride_tricks.as_strided(x, (n, length), (x.strides[0] * hop, x.strides[0]), writeable=False)
+
+
+def aperiodicity(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """YIN: minimum cumulative mean normalised difference per frame, and its lag (the period)."""
+    w = frames.shape[1] - MAX_LAG  # comparison window
+    x = frames.astype(np.float64)
+    n_fft = 1 << int(np.ceil(np.log2(frames.shape[1] + w)))
+    spec_full = np.fft.rfft(x, n_fft)
+    spec_win = np.fft.rfft(x[:, :w], n_fft)
+    cross = np.fft.irfft(spec_full * np.conj(spec_win), n_fft)[:, : MAX_LAG + 1]  # sum_j x[j] x[j+tau]
+    sq = np.cumsum(np.pad(x ** 2, ((0, 0), (1, 0))), axis=1)
+    energy_win = sq[:, w:w + 1] - sq[:, :1]
+    lags = np.arange(MAX_LAG + 1)
+    energy_shift = sq[:, lags + w] - sq[:, lags]
+    diff = energy_win + energy_shift - 2 * cross
+    diff[:, 0] = 0
+    cum = np.cumsum(diff[:, 1:], axis=1) / np.arange(1, MAX_LAG + 1)
+    cmndf = np.ones_like(diff)
+    cmndf[:, 1:] = diff[:, 1:] / np.maximum(cum, 1e-12)
+    window = cmndf[:, MIN_LAG:MAX_LAG + 1]
+    best = window.argmin(axis=1)
+    return window[np.arange(len(window)), best], best + MIN_LAG
+
+
+def detect_speech(audio: np.ndarray) -> SpeechActivity:
+    """Find voiced speech in mono 16 kHz audio."""
+    duration = len(audio) / SAMPLE_RATE
+    if len(audio) < FRAME:
+        return SpeechActivity(np.zeros(0, bool), 0.0, duration, "too short to hold speech")
+    frames = _frames(np.asarray(audio, np.float32), FRAME, HOP)
+    db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+    floor = np.percentile(db, 10)
+    loud = (db > ABS_FLOOR_DB) & (db > floor + ABOVE_NOISE_DB)
+    if not loud.any():
+        reason = "silence" if db.max() <= ABS_FLOOR_DB else "no speech (steady sound or noise only)"
+        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, reason)
+    ap = np.ones(len(frames))
+    period = np.zeros(len(frames))
+    ap[loud], period[loud] = aperiodicity(frames[loud])
+    voiced = loud & (ap < VOICING_THRESHOLD)
+    voiced_seconds = float(voiced.sum() * HOP / SAMPLE_RATE)
+    if voiced_seconds < MIN_SPEECH_SECONDS:
+        reason = "no speech (no voice heard)" if voiced_seconds < 0.05 else "too little speech to read"
+        return SpeechActivity(voiced, voiced_seconds, duration, reason)
+    semitones = 12 * np.log2(SAMPLE_RATE / period[voiced])
+    if np.percentile(semitones, 90) - np.percentile(semitones, 10) < MIN_PITCH_SPREAD:
+        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (a steady tone)")
+    # Speech = voiced frames plus the unvoiced consonants around them (within 150 ms).
+    near = np.convolve(voiced.astype(float), np.ones(31), mode="same") > 0
+    return SpeechActivity(loud & near, voiced_seconds, duration, "")

@@ -1,0 +1,78 @@
+"""Training plumbing shared by the face and voice trainers: resumable fit, schedule, export."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+
+
+def cosine_schedule(peak_lr: float, total_steps: int, warmup_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up to `peak_lr`, then cosine decay to zero at `total_steps`."""
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak_lr / 100, decay_steps=max(1, total_steps - warmup_steps), alpha=0.0,
+        warmup_target=peak_lr, warmup_steps=warmup_steps)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Save the whole model (weights + optimizer state) and a JSON history after every epoch."""
+
+    def __init__(self, run_dir: Path, history: list[dict]):
+        super().__init__()
+        self.run_dir = run_dir
+        self.history = history
+        self.started = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {"epoch": epoch + 1, "seconds": round(time.time() - self.started, 1)}
+        entry.update({k: float(v) for k, v in (logs or {}).items()})
+        self.history.append(entry)
+        tmp = self.run_dir / "checkpoint.tmp.keras"
+        self.model.save(tmp)
+        tmp.replace(self.run_dir / "checkpoint.keras")
+        (self.run_dir / "state.json").write_text(json.dumps({"epoch": epoch + 1, "history": self.history}, indent=1))
+        print(json.dumps(entry), flush=True)
+
+
+def resumable_fit(run_dir: Path, build: Callable[[], keras.Model], fit: Callable[[keras.Model, int, list], None]) -> keras.Model:
+    """Build and compile a new model, or load the last checkpoint in `run_dir`, and train on.
+
+    `build()` returns a compiled model; `fit(model, initial_epoch, callbacks)` runs model.fit.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state_file, ckpt = run_dir / "state.json", run_dir / "checkpoint.keras"
+    if ckpt.exists() and state_file.exists():
+        state = json.loads(state_file.read_text())
+        model = keras.models.load_model(ckpt)
+        print(f"resuming {run_dir} after epoch {state['epoch']}", flush=True)
+    else:
+        state = {"epoch": 0, "history": []}
+        model = build()
+    fit(model, state["epoch"], [EpochCheckpoint(run_dir, state["history"])])
+    return model
+
+
+def export_float32(trained: keras.Model, build_plain: Callable[[], keras.Model], path: Path) -> keras.Model:
+    """Copy trained weights into a float32 model of the same architecture and save it for inference."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        plain = build_plain()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    plain.set_weights([np.asarray(w, dtype=np.float32) for w in trained.get_weights()])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain.save(path)
+    return plain
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Number of batches in an epoch of `n` items."""
+    return math.ceil(n / batch_size)

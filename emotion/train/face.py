@@ -1,0 +1,163 @@
+"""Train the face model on FER2013 (folders of 48x48 grayscale crops, one folder per emotion).
+
+    python -m emotion train face --data ../shared/data/face/fer2013 --run runs/face --epochs 60
+
+Resumable: run the same command again and it continues from the last finished epoch.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..labels import EMOTIONS, INDEX, normalise
+from .face_model import FACE_SIZE, build_face_model
+
+CACHE = Path(".cache")
+
+
+def load_face_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """All images under `folder/<emotion>/` as uint8 (N, 48, 48, 1) plus integer labels (N,).
+
+    Cached as .cache/<name>.npz, keyed by the folder's path, since decoding 30k JPEGs takes a while.
+    """
+    CACHE.mkdir(exist_ok=True)
+    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    cache = CACHE / f"faces_{key}_{folder.name}.npz"
+    if cache.exists():
+        data = np.load(cache)
+        return data["x"], data["y"]
+    xs, ys = [], []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        label = normalise(sub.name)
+        if label is None:
+            print(f"skipping folder {sub} (not an emotion name)")
+            continue
+        for f in sorted(sub.iterdir()):
+            img = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                continue
+            if img.shape != (FACE_SIZE, FACE_SIZE):
+                img = cv2.resize(img, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+            xs.append(img)
+            ys.append(INDEX[label])
+    x = np.stack(xs)[..., None]
+    y = np.asarray(ys, dtype=np.int64)
+    np.savez(cache, x=x, y=y)
+    return x, y
+
+
+def make_augmenter(seed: int = 0):
+    """Random flip, rotation, zoom, shift and erasing for a batch of (B, 48, 48, 1) faces."""
+    import keras
+    import tensorflow as tf
+
+    geometric = keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed, dtype="float32"),
+        keras.layers.RandomRotation(0.035, fill_mode="reflect", seed=seed + 1, dtype="float32"),
+        keras.layers.RandomZoom((-0.15, 0.1), fill_mode="reflect", seed=seed + 2, dtype="float32"),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 3, dtype="float32"),
+    ])
+
+    def random_erase(x, p=0.5, area=(0.02, 0.15), ratio=(0.3, 3.3)):
+        b = tf.shape(x)[0]
+        h = w = FACE_SIZE
+        s = tf.random.uniform([b], area[0], area[1]) * h * w
+        r = tf.exp(tf.random.uniform([b], math.log(ratio[0]), math.log(ratio[1])))
+        eh = tf.clip_by_value(tf.round(tf.sqrt(s * r)), 1, h)
+        ew = tf.clip_by_value(tf.round(tf.sqrt(s / r)), 1, w)
+        y0 = tf.floor(tf.random.uniform([b]) * (h - eh + 1))
+        x0 = tf.floor(tf.random.uniform([b]) * (w - ew + 1))
+        yy = tf.range(h, dtype=tf.float32)[None, :, None]
+        xx = tf.range(w, dtype=tf.float32)[None, None, :]
+        inside = ((yy >= y0[:, None, None]) & (yy < (y0 + eh)[:, None, None])
+                  & (xx >= x0[:, None, None]) & (xx < (x0 + ew)[:, None, None])
+                  & (tf.random.uniform([b]) < p)[:, None, None])
+        noise = tf.random.uniform(tf.shape(x), 0, 255)
+        return tf.where(inside[..., None], noise, x)
+
+    def augment(x, y):
+        x = tf.cast(x, tf.float32)
+        x = geometric(x, training=True)
+        return random_erase(x), y
+
+    return augment
+
+
+def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
+               label_smoothing: float = 0.1, limit: int | None = None) -> dict:
+    """Train (or resume) and export the float32 model to `out`; returns the final validation metrics."""
+    import keras
+    import tensorflow as tf
+
+    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
+
+    x_train, y_train = load_face_folder(data / "train")
+    x_val, y_val = load_face_folder(data / "val")
+    if limit:  # a random subset, for smoke tests
+        rng = np.random.default_rng(0)
+        keep_t, keep_v = rng.permutation(len(x_train))[:limit], rng.permutation(len(x_val))[:limit]
+        x_train, y_train, x_val, y_val = x_train[keep_t], y_train[keep_t], x_val[keep_v], y_val[keep_v]
+    print(f"train {len(x_train)}  val {len(x_val)}  counts {np.bincount(y_train, minlength=7).tolist()}", flush=True)
+    n_classes = len(EMOTIONS)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+
+    augment = make_augmenter()
+    train_ds = (tf.data.Dataset.from_tensor_slices((x_train, tf.one_hot(y_train, n_classes)))
+                .shuffle(len(x_train), reshuffle_each_iteration=True)
+                .batch(batch_size).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+                .prefetch(tf.data.AUTOTUNE))
+    val_ds = tf.data.Dataset.from_tensor_slices((x_val.astype("float32"), tf.one_hot(y_val, n_classes))).batch(256)
+    steps = steps_per_epoch(len(x_train), batch_size)
+
+    def build():
+        model = build_face_model()
+        opt = keras.optimizers.SGD(cosine_schedule(lr, steps * epochs, steps * 3), momentum=0.9,
+                                   nesterov=True, weight_decay=5e-3)
+        opt.exclude_from_weight_decay(var_names=["bn", "gamma", "beta"])
+        model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+                      metrics=["accuracy"])
+        return model
+
+    def fit(model, initial_epoch, callbacks):
+        if initial_epoch < epochs:
+            model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
+                      callbacks=callbacks, verbose=2)
+
+    model = resumable_fit(run_dir, build, fit)
+    plain = export_float32(model, build_face_model, out)
+    probs = plain.predict(x_val.astype("float32"), batch_size=256, verbose=0)
+    probs_flip = plain.predict(x_val[:, :, ::-1].astype("float32"), batch_size=256, verbose=0)
+    result = {"val_accuracy": float((probs.argmax(1) == y_val).mean()),
+              "val_accuracy_flip_tta": float(((probs + probs_flip).argmax(1) == y_val).mean())}
+    (run_dir / "final.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Command-line options of `python -m emotion train face`."""
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/face/fer2013"),
+                        help="folder with train/ and val/, one sub-folder per emotion")
+    parser.add_argument("--run", type=Path, default=Path("runs/face"), help="checkpoint folder (resumable)")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.02)
+    parser.add_argument("--out", type=Path, default=Path("weights/face.keras"))
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke test)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point for `python -m emotion train face`."""
+    for split in ("train", "val"):
+        if not (args.data / split).is_dir():
+            print(f"error: {args.data / split} not found: FER2013 is expected as {args.data}/train and /val "
+                  f"(see ../shared/data/README.md)")
+            return 2
+    train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit)
+    return 0

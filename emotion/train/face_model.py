@@ -1,0 +1,36 @@
+"""The face CNN: a VGG-style network for 48x48 grayscale faces."""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from ..labels import EMOTIONS
+from ..layers import PerImageStandardize
+
+FACE_SIZE = 48
+WIDTHS = (48, 96, 192, 384)
+
+
+def build_face_model(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.5) -> keras.Model:
+    """Four stages of two 3x3 conv+BN+ReLU and a max-pool, then a small dense head.
+
+    Input: (48, 48, 1) grayscale pixels in [0, 255]. Output: probabilities over EMOTIONS.
+    """
+    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = PerImageStandardize(name="standardize")(inputs)
+    for stage, width in enumerate(widths):
+        for i in range(2):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{stage}_{i}")(x)
+            x = layers.BatchNormalization(name=f"bn{stage}_{i}")(x)
+            x = layers.Activation("relu", name=f"relu{stage}_{i}")(x)
+        x = layers.MaxPooling2D(name=f"pool{stage}")(x)
+        x = layers.SpatialDropout2D(0.1, name=f"drop{stage}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="drop_head0")(x)
+    x = layers.Dense(256, use_bias=False, name="fc")(x)
+    x = layers.BatchNormalization(name="bn_fc")(x)
+    x = layers.Activation("relu", name="relu_fc")(x)
+    x = layers.Dropout(dropout, name="drop_head1")(x)
+    x = layers.Dense(len(EMOTIONS), name="logits")(x)
+    outputs = layers.Activation("softmax", dtype="float32", name="probs")(x)
+    return keras.Model(inputs, outputs, name="moodlens_face")

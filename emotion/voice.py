@@ -1,0 +1,148 @@
+"""Voices: speech windows, log-mel features, and the voice emotion model."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .face import WEIGHTS
+from .labels import EMOTIONS
+from .readings import Reading
+from .speech import HOP, SpeechActivity, detect_speech
+
+VOICE_WEIGHTS = WEIGHTS / "voice.keras"
+WINDOW_SECONDS = 3.0
+WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
+N_MELS = 64
+N_FRAMES = WINDOW // HOP  # 300 frames of 10 ms
+MIN_WINDOW_SPEECH = 0.3  # seconds of voiced speech a window needs to be read
+
+
+@dataclass(frozen=True, eq=False)
+class VoiceReading(Reading):
+    """The emotion in a recording's speech, or why there is none (`probs` is None then)."""
+
+    probs: np.ndarray | None = None
+    speech_seconds: float = 0.0
+    duration: float = 0.0
+    windows: int = 0
+    reason: str = ""  # why there is no reading ("silence", "no speech ...")
+
+    @property
+    def has_speech(self) -> bool:
+        return self.probs is not None
+
+    @property
+    def label(self) -> str:
+        return super().label if self.has_speech else "no speech"
+
+    @property
+    def confidence(self) -> float:
+        return super().confidence if self.has_speech else 0.0
+
+    def to_dict(self) -> dict:
+        base = {"speech_seconds": round(self.speech_seconds, 2), "duration": round(self.duration, 2)}
+        if not self.has_speech:
+            return {"label": "no speech", "reason": self.reason, **base}
+        return {**super().to_dict(), "windows": self.windows, **base}
+
+
+def log_mel(window: np.ndarray) -> np.ndarray:
+    """Log-mel spectrogram (N_FRAMES, N_MELS) in dB of a 3 s mono 16 kHz window."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=np.asarray(window, np.float32), sr=SAMPLE_RATE, n_fft=512,
+                                         win_length=400, hop_length=HOP, n_mels=N_MELS, fmin=50, fmax=8000,
+                                         power=2.0)
+    db = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
+    return db.T[:N_FRAMES].astype(np.float32)
+
+
+def fit_window(segment: np.ndarray, length: int = WINDOW) -> np.ndarray:
+    """Repeat a short segment until it fills a window (or cut a long one)."""
+    if len(segment) == 0:
+        return np.zeros(length, np.float32)
+    if len(segment) < length:
+        segment = np.tile(segment, int(np.ceil(length / len(segment))))
+    return segment[:length]
+
+
+def speech_windows(audio: np.ndarray, activity: SpeechActivity) -> tuple[list[np.ndarray], np.ndarray]:
+    """3 s windows over the speech (hop 1.5 s) and the voiced seconds in each (used as weights)."""
+    start, end = activity.span()
+    segment = audio[start:end]
+    voiced = activity.frames.astype(np.float32)
+    frames_per_sample = 1 / HOP
+    if len(segment) <= WINDOW:
+        return [fit_window(segment)], np.array([max(activity.voiced_seconds, 1e-3)])
+    windows, weights = [], []
+    for s in range(0, len(segment) - WINDOW // 2, WINDOW // 2):
+        chunk = segment[s:s + WINDOW]
+        if len(chunk) < WINDOW:  # last window: align to the end instead of padding
+            chunk = segment[-WINDOW:]
+            s = len(segment) - WINDOW
+        a = int((start + s) * frames_per_sample)
+        speech = float(voiced[a:a + N_FRAMES].sum() * HOP / SAMPLE_RATE)
+        if speech >= MIN_WINDOW_SPEECH:
+            windows.append(chunk)
+            weights.append(speech)
+    if not windows:  # speech spread too thin for any window: read the loudest one
+        return [fit_window(segment)], np.array([max(activity.voiced_seconds, 1e-3)])
+    return windows, np.asarray(weights)
+
+
+class VoiceModel:
+    """The trained voice CNN. `predict` takes log-mel windows; `read` takes a whole recording."""
+
+    def __init__(self, path: Path = VOICE_WEIGHTS):
+        import keras
+        import tensorflow as tf
+
+        from . import layers  # noqa: F401  (registers the custom layers used in the file)
+
+        if not Path(path).exists():
+            raise FileNotFoundError(f"voice model not found at {path}")
+        self.path = Path(path)
+        self.model = keras.models.load_model(path, compile=False)
+        spec = tf.TensorSpec([None, N_FRAMES, N_MELS, 1], tf.float32)
+        self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 7) for log-mel windows (N, N_FRAMES, N_MELS)."""
+        x = np.asarray(features, np.float32).reshape(-1, N_FRAMES, N_MELS, 1)
+        if len(x) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        return self._call(x).numpy().astype(np.float32)
+
+    def warm_up(self) -> None:
+        """Run once so the first real reading does not pay for graph tracing."""
+        for n in (1, 2):
+            self.predict(np.zeros((n, N_FRAMES, N_MELS), np.float32))
+
+    def read(self, audio: np.ndarray, max_windows: int = 64) -> VoiceReading:
+        """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.
+
+        Long recordings are read in 3 s windows, averaged by how much speech each holds.
+        """
+        duration = len(audio) / SAMPLE_RATE
+        activity = detect_speech(audio)
+        if not activity.has_speech:
+            return VoiceReading(probs=None, speech_seconds=activity.voiced_seconds, duration=duration,
+                                reason=activity.reason)
+        windows, weights = speech_windows(audio, activity)
+        if len(windows) > max_windows:  # spread the budget evenly over very long recordings
+            keep = np.linspace(0, len(windows) - 1, max_windows).round().astype(int)
+            windows, weights = [windows[i] for i in keep], weights[keep]
+        probs = self.predict(np.stack([log_mel(w) for w in windows]))
+        mean = (probs * weights[:, None]).sum(0) / weights.sum()
+        return VoiceReading(probs=mean.astype(np.float32), speech_seconds=activity.voiced_seconds,
+                            duration=duration, windows=len(windows))
+
+
+@functools.lru_cache(maxsize=2)
+def load_voice_model(path: str | Path = VOICE_WEIGHTS) -> VoiceModel:
+    """The voice model, loaded once per process."""
+    return VoiceModel(Path(path))
