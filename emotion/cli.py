@@ -2,29 +2,124 @@
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _progress(desc: str):
+    """A progress-bar callback (done, total) for long runs; silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="item", file=sys.stderr, disable=not sys.stderr.isatty())
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m emotion", description="Moodlens emotion recognition")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train a model (resumable)")
-    kinds = train.add_subparsers(dest="kind", required=True)
     from .train import face as train_face, voice as train_voice
-    train_face.add_arguments(kinds.add_parser("face", help="train the face model on FER2013"))
-    train_voice.add_arguments(kinds.add_parser("voice", help="train the voice model on RAVDESS, TESS, Urdu"))
+
+    parser = argparse.ArgumentParser(prog="python -m emotion", description="Moodlens: emotion from faces and voices")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    predict = sub.add_parser("predict", help="read the emotion in image and audio files (JSON lines)")
+    predict.add_argument("files", nargs="+", type=Path)
+    predict.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
+    predict.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
+
+    evaluate = sub.add_parser("evaluate", help="measure accuracy on a labelled folder or .zip")
+    kinds = evaluate.add_subparsers(dest="kind", required=True)
+    face = kinds.add_parser("face", help="images, one folder per emotion")
+    face.add_argument("path", type=Path)
+    face.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto",
+                      help="whole: each image is one face (pre-cropped sets like FER2013); detect: use the "
+                           "detector; auto: detect, else the whole image")
+    face.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
+    face.add_argument("--json", type=Path, help="write the full report here")
+    voice = kinds.add_parser("voice", help="audio clips, one folder per emotion or RAVDESS/TESS/... names")
+    voice.add_argument("path", type=Path)
+    voice.add_argument("--json", type=Path, help="write the full report here")
+
+    train = sub.add_parser("train", help="train a model (resumable)")
+    models = train.add_subparsers(dest="kind", required=True)
+    train_face.add_arguments(models.add_parser("face", help="train the face model on FER2013"))
+    train_voice.add_arguments(models.add_parser("voice", help="train the voice model on RAVDESS, TESS, Urdu"))
     return parser
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from .audio import AUDIO_EXTENSIONS, AudioError, load_audio
+    from .face import load_face_model
+    from .images import IMAGE_EXTENSIONS, ImageError, load_image
+    from .voice import load_voice_model
+
+    failed = 0
+    for path in args.files:
+        out: dict = {"file": str(path)}
+        suffix = path.suffix.lower()
+        try:
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no such file")
+            if suffix in IMAGE_EXTENSIONS:
+                faces = load_face_model().read(load_image(path), mode=args.faces, mask=args.mask)
+                out.update(type="image", faces=[f.to_dict() for f in faces])
+            elif suffix in AUDIO_EXTENSIONS:
+                out.update(type="audio", **load_voice_model().read(load_audio(path)).to_dict())
+            else:
+                raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
+        except (ImageError, AudioError, FileNotFoundError, ValueError) as exc:
+            out["error"] = str(exc)
+            failed += 1
+        print(json.dumps(out), flush=True)
+    return 1 if failed else 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from .datasets import DatasetError, open_dataset
+    from .evaluate import evaluate_faces, evaluate_voices
+
+    try:
+        dataset = open_dataset(args.path)
+        items, left_out = dataset.items("image" if args.kind == "face" else "audio")
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not items:
+        print(f"error: no labelled {'images' if args.kind == 'face' else 'audio clips'} found in {args.path} "
+              f"(labels come from folder names such as happy/ or sad/, or RAVDESS/TESS/CREMA-D/SAVEE/EmoDB "
+              f"file names)", file=sys.stderr)
+        return 2
+    if args.kind == "face":
+        from .face import load_face_model
+        report = evaluate_faces(items, load_face_model(), args.faces, args.mask, skipped=left_out,
+                                progress=_progress("faces"))
+    else:
+        from .voice import load_voice_model
+        report = evaluate_voices(items, load_voice_model(), skipped=left_out, progress=_progress("clips"))
+    print(report.summary())
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(report.to_json())
+        print(f"report written to {args.json}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "train" and args.kind == "face":
-        from .train import face as train_face
-        return train_face.main(args)
-    if args.command == "train" and args.kind == "voice":
-        from .train import voice as train_voice
-        return train_voice.main(args)
+    if args.command == "predict":
+        return run_predict(args)
+    if args.command == "evaluate":
+        return run_evaluate(args)
+    if args.command == "train":
+        from .train import face as train_face, voice as train_voice
+        return (train_face if args.kind == "face" else train_voice).main(args)
     return 2

@@ -153,13 +153,32 @@ def crop_face(image: np.ndarray, box: Box) -> np.ndarray:
     return cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=interp)
 
 
-def whole_image_face(image: np.ndarray) -> tuple[np.ndarray, Box]:
-    """Treat the whole image as one face (for pre-cropped sets like FER2013)."""
-    h, w = image.shape[:2]
-    box = (0, 0, w, h)
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    interp = cv2.INTER_AREA if max(h, w) > FACE_SIZE else cv2.INTER_LINEAR
-    return cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=interp), box
+def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
+                 mask: bool = False) -> tuple[np.ndarray, list[Box], bool]:
+    """Where to read faces: (image to crop from, boxes largest first, whether they were detected).
+
+    mode "detect": detected faces only (maybe none); "whole": the whole image is one face (for
+    pre-cropped sets like FER2013); "auto": detect, else fall back to the whole image.
+    With `mask`, a mask is drawn over each face found and the detector looks again, as it would for
+    people wearing masks; the whole image is masked when it stands for the face.
+    """
+    if mode not in ("auto", "detect", "whole"):
+        raise ValueError(f"unknown face mode {mode!r}; choose auto, detect or whole")
+    if mode != "whole":
+        work, scale = fit_within(image, WORK_SIDE)
+        boxes = [tuple(int(round(v / scale)) for v in b) for b in get_detector(detector).detect(work)]
+        if boxes and mask:
+            from .masks import apply_mask
+            for box in boxes:
+                image = apply_mask(image, box)
+            return locate_faces(image, mode, detector, mask=False)
+        if boxes or mode == "detect":
+            return image, boxes, True
+    whole = (0, 0, image.shape[1], image.shape[0])
+    if mask:
+        from .masks import apply_mask
+        image = apply_mask(image, whole)
+    return image, [whole], False
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -168,8 +187,10 @@ class FaceModel:
     """The trained face CNN. `predict` takes 48x48 crops; `read` takes a whole picture."""
 
     def __init__(self, path: Path = FACE_WEIGHTS, flip_average: bool = True):
+        from .runtime import import_tensorflow
+
+        tf = import_tensorflow()
         import keras
-        import tensorflow as tf
 
         from . import layers  # noqa: F401  (registers the custom layers used in the file)
 
@@ -200,26 +221,18 @@ class FaceModel:
             self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
 
     def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
-             boxes: list[Box] | None = None) -> list[FaceReading]:
-        """Every face in a BGR/gray image, largest first.
+             mask: bool = False, boxes: list[Box] | None = None) -> list[FaceReading]:
+        """Every face in a BGR/gray image, largest first (see locate_faces for mode and mask).
 
-        mode "detect": only detected faces (maybe none); "whole": the whole image is one face;
-        "auto": detect, and fall back to the whole image when no face is found.
-        `boxes` skips detection (e.g. boxes found on an earlier frame).
+        `boxes` skips detection (e.g. boxes found on an earlier video frame).
         """
-        if mode not in ("auto", "detect", "whole"):
-            raise ValueError(f"unknown face mode {mode!r}")
-        if mode == "whole":
-            crop, box = whole_image_face(image)
-            return [FaceReading(probs=self.predict(crop[None])[0], box=box, detected=False)]
-        work, scale = fit_within(image, WORK_SIDE)
-        found = boxes if boxes is not None else [
-            tuple(int(round(v / scale)) for v in b) for b in get_detector(detector).detect(work)]
-        if not found:
-            return self.read(image, "whole") if mode == "auto" else []
-        crops = np.stack([crop_face(image, b) for b in found])
-        probs = self.predict(crops)
-        return [FaceReading(probs=p, box=b) for p, b in zip(probs, found)]
+        detected = True
+        if boxes is None:
+            image, boxes, detected = locate_faces(image, mode, detector, mask)
+        if not boxes:
+            return []
+        probs = self.predict(np.stack([crop_face(image, b) for b in boxes]))
+        return [FaceReading(probs=p, box=b, detected=detected) for p, b in zip(probs, boxes)]
 
 
 @functools.lru_cache(maxsize=2)

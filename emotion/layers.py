@@ -1,8 +1,12 @@
 """Custom Keras layers that live inside the saved models (registered so `.keras` files load)."""
 from __future__ import annotations
 
-import keras
-from keras import ops
+from .runtime import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402  (after the quiet TensorFlow import)
+from keras import ops  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="moodlens")

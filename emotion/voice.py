@@ -98,8 +98,10 @@ class VoiceModel:
     """The trained voice CNN. `predict` takes log-mel windows; `read` takes a whole recording."""
 
     def __init__(self, path: Path = VOICE_WEIGHTS):
+        from .runtime import import_tensorflow
+
+        tf = import_tensorflow()
         import keras
-        import tensorflow as tf
 
         from . import layers  # noqa: F401  (registers the custom layers used in the file)
 

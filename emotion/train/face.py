@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..face import FACE_SIZE
 from ..labels import EMOTIONS, INDEX, normalise
-from .face_model import FACE_SIZE, build_face_model
 
 CACHE = Path(".cache")
 
@@ -92,10 +92,13 @@ def make_augmenter(seed: int = 0):
 def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
                label_smoothing: float = 0.1, limit: int | None = None) -> dict:
     """Train (or resume) and export the float32 model to `out`; returns the final validation metrics."""
+    from ..runtime import import_tensorflow
+
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
+    from .face_model import build_face_model
 
     x_train, y_train = load_face_folder(data / "train")
     x_val, y_val = load_face_folder(data / "val")

@@ -155,8 +155,10 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
 
 def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
                 variants: int, workers: int, limit: int | None = None) -> dict:
+    from ..runtime import import_tensorflow
+
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
     from .voice_model import build_voice_model

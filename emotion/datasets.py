@@ -1,0 +1,257 @@
+"""Labelled datasets from a folder or a .zip: images, audio clips, or image+audio pairs.
+
+Labels come from file-name conventions (RAVDESS, TESS, CREMA-D, SAVEE, EmoDB) or folder names
+(matched case-insensitively with common synonyms). Zip archives are read in memory, entry by entry,
+with limits on size, count and compression ratio; entries with absolute paths, `..`, or links are
+refused, so nothing is ever written outside the app.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Literal
+
+from .audio import AUDIO_EXTENSIONS
+from .images import IMAGE_EXTENSIONS
+from .labels import EMOTIONS, label_from_filename, normalise
+
+Kind = Literal["image", "audio"]
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed; real media compresses far less than this
+IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+SKIP = "skip"  # a label override that leaves a folder out
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be read at all (missing, not a zip, empty, over the limits)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of a dataset: where it is, its kind, and the label it was given (or None)."""
+
+    name: str  # path inside the dataset, with forward slashes
+    kind: Kind
+    label: str | None
+    source: str  # "file name" or "folder <name>"
+    read: Callable[[], bytes] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An image and an audio clip that share one label (from pairs.csv)."""
+
+    image: str
+    audio: str
+    label: str | None
+    read_image: Callable[[], bytes] = field(repr=False, compare=False)
+    read_audio: Callable[[], bytes] = field(repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.image} + {self.audio}"
+
+
+@dataclass
+class Dataset:
+    """The files of a dataset, what each folder was mapped to, and what was left out and why."""
+
+    root: str
+    files: dict[str, Callable[[], bytes]]
+    skipped: list[dict] = field(default_factory=list)
+
+    def kind_of(self, name: str) -> Kind | None:
+        suffix = PurePosixPath(name).suffix.lower()
+        return "image" if suffix in IMAGE_EXTENSIONS else "audio" if suffix in AUDIO_EXTENSIONS else None
+
+    def folder_mapping(self) -> dict[str, str | None]:
+        """Each folder holding media files whose names carry no label -> the emotion its name maps to."""
+        mapping: dict[str, str | None] = {}
+        for name in self.files:
+            if self.kind_of(name) and not label_from_filename(PurePosixPath(name).stem):
+                folder = _label_folder(name)
+                mapping.setdefault(folder, _folder_label(folder))
+        return dict(sorted(mapping.items()))
+
+    def items(self, kind: Kind | None = None, overrides: dict[str, str] | None = None) -> tuple[list[Item], list[dict]]:
+        """Labelled media files (of one kind, if given) and the files left out, with reasons.
+
+        `overrides` maps folder names (as in folder_mapping) to an emotion or to SKIP.
+        """
+        overrides = overrides or {}
+        items, left_out = [], list(self.skipped)
+        for name, read in self.files.items():
+            file_kind = self.kind_of(name)
+            if file_kind is None:
+                if PurePosixPath(name).name != "pairs.csv":
+                    left_out.append({"file": name, "reason": "not an image or audio file"})
+                continue
+            if kind and file_kind != kind:
+                left_out.append({"file": name, "reason": f"not an {kind} file"})
+                continue
+            label = label_from_filename(PurePosixPath(name).stem)
+            source = "file name"
+            if label is None:
+                folder = _label_folder(name)
+                label = overrides.get(folder, _folder_label(folder))
+                source = f"folder {folder}"
+                if label == SKIP:
+                    left_out.append({"file": name, "reason": f"folder {folder!r} left out"})
+                    continue
+            if label is None:
+                left_out.append({"file": name, "reason": "no emotion in its folder or file name"})
+                continue
+            if label not in EMOTIONS:
+                raise DatasetError(f"{label!r} is not one of {', '.join(EMOTIONS)}")
+            items.append(Item(name, file_kind, label, source, read))
+        return items, left_out
+
+    def pairs(self) -> tuple[list[Pair], list[dict]]:
+        """Rows of pairs.csv (image,audio,label; paths relative to the csv) and rows left out."""
+        csv_names = [n for n in self.files if PurePosixPath(n).name.lower() == "pairs.csv"]
+        if not csv_names:
+            raise DatasetError("no pairs.csv found: a pairs dataset needs a pairs.csv with columns image,audio,label")
+        csv_name = min(csv_names, key=lambda n: n.count("/"))
+        base = PurePosixPath(csv_name).parent
+        text = self.files[csv_name]().decode("utf-8-sig", errors="replace")
+        reader = csv.DictReader(io.StringIO(text))
+        fields = {f.strip().lower(): f for f in (reader.fieldnames or [])}
+        if not {"image", "audio", "label"} <= set(fields):
+            raise DatasetError("pairs.csv needs the columns image,audio,label")
+        pairs, left_out = [], list(self.skipped)
+        for row in reader:
+            image, audio = (row[fields["image"]] or "").strip(), (row[fields["audio"]] or "").strip()
+            raw_label = (row[fields["label"]] or "").strip()
+            label = normalise(raw_label)
+            image_name, audio_name = _join(base, image), _join(base, audio)
+            missing = [n for n in (image_name, audio_name) if n not in self.files]
+            if missing:
+                left_out.append({"file": f"{image} + {audio}", "reason": f"not in the dataset: {', '.join(missing)}"})
+            elif label is None:
+                left_out.append({"file": f"{image} + {audio}", "reason": f"unknown label {raw_label!r}"})
+            else:
+                pairs.append(Pair(image_name, audio_name, label, self.files[image_name], self.files[audio_name]))
+        return pairs, left_out
+
+
+def _join(base: PurePosixPath, rel: str) -> str:
+    """A path from pairs.csv, relative to the csv's folder, as a dataset file name."""
+    return str(PurePosixPath(base, rel.replace("\\", "/")))
+
+
+def _label_folder(name: str) -> str:
+    """The folder that names a file's label: its nearest parent whose name is an emotion, else its parent."""
+    parents = PurePosixPath(name).parts[:-1]
+    for part in reversed(parents):
+        if normalise(part):
+            return part
+    return parents[-1] if parents else "(top level)"
+
+
+def _folder_label(folder: str) -> str | None:
+    return normalise(folder) if folder != "(top level)" else None
+
+
+def _ignored(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return any(p.startswith(".") or p == "__MACOSX" for p in parts) or parts[-1].lower() in IGNORED_NAMES
+
+
+def _from_folder(root: Path) -> Dataset:
+    files: dict[str, Callable[[], bytes]] = {}
+    skipped: list[dict] = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            skipped.append({"file": rel, "reason": "symbolic link (not followed)"})
+            continue
+        if not path.is_file() or _ignored(rel):
+            continue
+        if len(files) >= MAX_FILES:
+            raise DatasetError(f"more than {MAX_FILES} files: split the dataset into smaller parts")
+        files[rel] = path.read_bytes
+    return Dataset(str(root), files, skipped)
+
+
+def _safe_member_name(info: zipfile.ZipInfo) -> str | None:
+    """The entry's name if it is a plain relative path inside the archive, else None."""
+    name = info.filename.replace("\\", "/")
+    path = PurePosixPath(name)
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
+        return None
+    return str(path)
+
+
+def _from_zip(data: bytes | Path, label: str) -> Dataset:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DatasetError(f"{label} is not a readable .zip file") from exc
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    if len(infos) > MAX_FILES:
+        raise DatasetError(f"the archive holds {len(infos)} files; the limit is {MAX_FILES}")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_TOTAL_BYTES:
+        raise DatasetError(f"the archive expands to {total / 2**30:.1f} GB; the limit is {MAX_TOTAL_BYTES / 2**30:.0f} GB")
+    files: dict[str, Callable[[], bytes]] = {}
+    skipped: list[dict] = []
+    for info in infos:
+        name = _safe_member_name(info)
+        if name is None:
+            skipped.append({"file": info.filename, "reason": "unsafe path (absolute or outside the archive)"})
+            continue
+        if _ignored(name):
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            skipped.append({"file": name, "reason": "symbolic link (not followed)"})
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            skipped.append({"file": name, "reason": f"larger than {MAX_FILE_BYTES // 2**20} MB"})
+            continue
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 2**20:
+            skipped.append({"file": name, "reason": "suspicious compression ratio (zip bomb?)"})
+            continue
+        if name in files:
+            skipped.append({"file": name, "reason": "duplicate name in the archive"})
+            continue
+        files[name] = _zip_reader(archive, info)
+    return Dataset(label, files, skipped)
+
+
+def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+    def read() -> bytes:
+        with archive.open(info) as f:
+            data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
+        if len(data) > info.file_size:
+            raise DatasetError(f"{info.filename}: larger than its archive header says")
+        return data
+    return read
+
+
+def open_dataset(source: str | Path | bytes, name: str | None = None) -> Dataset:
+    """Open a dataset from a folder, a .zip path, or .zip bytes (an upload)."""
+    if isinstance(source, (bytes, bytearray)):
+        return _from_zip(bytes(source), name or "the upload")
+    path = Path(source)
+    if path.is_dir():
+        return _from_folder(path)
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise DatasetError(f"{path} is neither a folder nor a .zip file")
+        return _from_zip(path, path.name)
+    raise DatasetError(f"{path} does not exist")
+
+
+def count_by_label(items: Iterable[Item | Pair]) -> dict[str, int]:
+    """How many items carry each label, in EMOTIONS order."""
+    counts = {e: 0 for e in EMOTIONS}
+    for item in items:
+        if item.label:
+            counts[item.label] += 1
+    return {e: n for e, n in counts.items() if n}
