@@ -26,7 +26,7 @@ def _progress(desc: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .train import face as train_face, voice as train_voice
+    from .train import face as train_face, fusion as train_fusion, voice as train_voice
 
     parser = argparse.ArgumentParser(prog="python -m emotion", description="Moodlens: emotion from faces and voices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,11 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     voice = kinds.add_parser("voice", help="audio clips, one folder per emotion or RAVDESS/TESS/... names")
     voice.add_argument("path", type=Path)
     voice.add_argument("--json", type=Path, help="write the full report here")
+    pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
+    pairs.add_argument("path", type=Path)
+    pairs.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
+    pairs.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
+    pairs.add_argument("--json", type=Path, help="write the full report here")
+
+    make = sub.add_parser("make-pairs", help="pair faces with same-emotion voice clips (label-matched pairs)")
+    make.add_argument("--faces", type=Path, nargs="+", required=True, help="labelled image folder(s) or zip(s)")
+    make.add_argument("--voices", type=Path, nargs="+", required=True, help="labelled audio folder(s) or zip(s)")
+    make.add_argument("--out", type=Path, required=True)
+    make.add_argument("--per-class", type=int, default=None, help="at most N pairs per emotion (default: all faces)")
+    make.add_argument("--seed", type=int, default=0)
 
     train = sub.add_parser("train", help="train a model (resumable)")
     models = train.add_subparsers(dest="kind", required=True)
     train_face.add_arguments(models.add_parser("face", help="train the face model on FER2013"))
     train_voice.add_arguments(models.add_parser("voice", help="train the voice model on RAVDESS, TESS, Urdu"))
+    train_fusion.add_arguments(models.add_parser("fusion", help="fit the learned fusion rule on validation pairs"))
     return parser
 
 
@@ -87,6 +100,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .datasets import DatasetError, open_dataset
     from .evaluate import evaluate_faces, evaluate_voices
 
+    if args.kind == "pairs":
+        return run_evaluate_pairs(args)
     try:
         dataset = open_dataset(args.path)
         items, left_out = dataset.items("image" if args.kind == "face" else "audio")
@@ -113,13 +128,52 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_evaluate_pairs(args: argparse.Namespace) -> int:
+    from .datasets import DatasetError
+    from .face import load_face_model
+    from .pairs import evaluate_pairs, pairs_summary
+    from .voice import load_voice_model
+
+    try:
+        report = evaluate_pairs(args.path, load_face_model(), load_voice_model(), args.faces, args.mask,
+                                progress=_progress("pairs"))
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(pairs_summary(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+        print(f"report written to {args.json}")
+    return 0
+
+
+def run_make_pairs(args: argparse.Namespace) -> int:
+    from .datasets import DatasetError
+    from .pairs import PAIRS_NOTE, make_pairs
+
+    try:
+        counts = make_pairs(args.faces, args.voices, args.out, args.per_class, args.seed)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not counts:
+        print("error: no emotion has both faces and voice clips", file=sys.stderr)
+        return 2
+    print(f"{sum(counts.values())} pairs written to {args.out}: {counts}")
+    print(PAIRS_NOTE)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
         return run_predict(args)
     if args.command == "evaluate":
         return run_evaluate(args)
+    if args.command == "make-pairs":
+        return run_make_pairs(args)
     if args.command == "train":
-        from .train import face as train_face, voice as train_voice
-        return (train_face if args.kind == "face" else train_voice).main(args)
+        from .train import face as train_face, fusion as train_fusion, voice as train_voice
+        return {"face": train_face, "voice": train_voice, "fusion": train_fusion}[args.kind].main(args)
     return 2
