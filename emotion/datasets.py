@@ -11,6 +11,7 @@ import csv
 import io
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Literal
@@ -226,8 +227,13 @@ def _from_zip(data: bytes | Path, label: str) -> Dataset:
 
 def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     def read() -> bytes:
-        with archive.open(info) as f:
-            data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
+        try:
+            with archive.open(info) as f:
+                data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # corrupt, or bigger than it says
+            raise DatasetError(f"{info.filename}: damaged in the archive ({exc})") from exc
+        except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
+            raise DatasetError(f"{info.filename}: cannot be unpacked ({exc})") from exc
         if len(data) > info.file_size:
             raise DatasetError(f"{info.filename}: larger than its archive header says")
         return data
