@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from emotion.face import WEIGHTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TRAINED_METRICS = WEIGHTS / "metrics.json"
+
+# Property-based tests: a quick run by default; `--hypothesis-profile=long` searches much harder.
+settings.register_profile("default", max_examples=150)
+settings.register_profile("long", max_examples=5000)
 
 
 def pytest_collection_modifyitems(config, items):

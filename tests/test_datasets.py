@@ -240,3 +240,16 @@ def test_folder_symlinks_are_not_followed(tmp_path):
     assert labels_of(items) == {"happy/a.png": "happy"}
     assert reasons_of(left_out) == {"happy/link.png": "symbolic link (not followed)",
                                     "sad": "symbolic link (not followed)"}
+
+
+def test_pairs_csv_with_old_mac_line_ends():
+    ds = open_dataset(make_zip({"pairs.csv": b"image,audio,label\ra.png,a.wav,sad\rb.png,a.wav,happy\r",
+                                "a.png": PNG, "b.png": PNG, "a.wav": WAV}))
+    pairs, left_out = ds.pairs()
+    assert [(p.image, p.label) for p in pairs] == [("a.png", "sad"), ("b.png", "happy")] and left_out == []
+
+
+def test_pairs_csv_that_is_not_csv():
+    ds = open_dataset(make_zip({"pairs.csv": b'image,audio,label\n"' + b"a" * 200_000, "a.png": PNG}))  # no end quote
+    with pytest.raises(DatasetError, match="pairs.csv"):
+        ds.pairs()

@@ -251,3 +251,19 @@ def test_everything_hostile_at_once_leaves_the_good_part_usable(sandbox):
     use_everything(ds)
     check_good_part(ds)
     assert not any(Path(p).exists() for p in ("/abs.wav", os.path.join(sandbox, "escape.png")))
+
+
+# --- malformed archives found by the property-based tests -----------------------------------------
+
+@pytest.mark.parametrize("name", ["", ".", "./"])
+def test_entries_without_a_file_name(name):
+    ds = open_dataset(raw_zip([(zipfile.ZipInfo(name), b"x"), *good_entries()]))
+    assert all(n in GOOD for n in ds.files)
+    use_everything(ds)
+    check_good_part(ds)
+
+
+def test_names_marked_utf8_that_are_not(sandbox):
+    data = _set_flag_and_method(make_zip({"happy/X.png": PNG}).replace(b"/X.png", b"/\xbc.png"), flag=0x800)
+    with pytest.raises(DatasetError, match="not a readable .zip"):
+        open_dataset(data)
