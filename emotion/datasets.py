@@ -11,6 +11,7 @@ import csv
 import io
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Literal
@@ -120,12 +121,16 @@ class Dataset:
         csv_name = min(csv_names, key=lambda n: n.count("/"))
         base = PurePosixPath(csv_name).parent
         text = self.files[csv_name]().decode("utf-8-sig", errors="replace")
-        reader = csv.DictReader(io.StringIO(text))
-        fields = {f.strip().lower(): f for f in (reader.fieldnames or [])}
+        reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": old Mac \r line ends too
+        try:
+            fields = {f.strip().lower(): f for f in (reader.fieldnames or [])}
+            rows = list(reader)
+        except csv.Error as exc:
+            raise DatasetError(f"pairs.csv is not a readable CSV file ({exc})") from exc
         if not {"image", "audio", "label"} <= set(fields):
             raise DatasetError("pairs.csv needs the columns image,audio,label")
         pairs, left_out = [], list(self.skipped)
-        for row in reader:
+        for row in rows:
             image, audio = (row[fields["image"]] or "").strip(), (row[fields["audio"]] or "").strip()
             raw_label = (row[fields["label"]] or "").strip()
             label = normalise(raw_label)
@@ -183,7 +188,7 @@ def _safe_member_name(info: zipfile.ZipInfo) -> str | None:
     """The entry's name if it is a plain relative path inside the archive, else None."""
     name = info.filename.replace("\\", "/")
     path = PurePosixPath(name)
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts or not path.parts:
         return None
     return str(path)
 
@@ -191,9 +196,9 @@ def _safe_member_name(info: zipfile.ZipInfo) -> str | None:
 def _from_zip(data: bytes | Path, label: str) -> Dataset:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # ValueError: names that are not UTF-8
         raise DatasetError(f"{label} is not a readable .zip file") from exc
-    infos = [i for i in archive.infolist() if not i.is_dir()]
+    infos = [i for i in archive.infolist() if not i.filename.endswith("/")]  # is_dir() fails on an empty name
     if len(infos) > MAX_FILES:
         raise DatasetError(f"the archive holds {len(infos)} files; the limit is {MAX_FILES}")
     total = sum(i.file_size for i in infos)
@@ -226,8 +231,13 @@ def _from_zip(data: bytes | Path, label: str) -> Dataset:
 
 def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     def read() -> bytes:
-        with archive.open(info) as f:
-            data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
+        try:
+            with archive.open(info) as f:
+                data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:  # corrupt or lying
+            raise DatasetError(f"{info.filename}: damaged in the archive ({exc})") from exc
+        except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
+            raise DatasetError(f"{info.filename}: cannot be unpacked ({exc})") from exc
         if len(data) > info.file_size:
             raise DatasetError(f"{info.filename}: larger than its archive header says")
         return data

@@ -18,9 +18,36 @@ class ImageError(ValueError):
 
 
 def _header_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG/JPEG header without decoding pixels, when cheap to find."""
+    """(width, height) from an image header without decoding pixels, when cheap to find.
+
+    Covers the formats of IMAGE_EXTENSIONS: several of them (WebP, GIF, TIFF, PNG, JPEG, BMP RLE)
+    pack a huge picture into a few kilobytes.
+    """
+    le = _little_endian
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return le(data[6:8]), le(data[8:10])
+    if data[:2] == b"BM" and len(data) >= 26:
+        if le(data[14:18]) == 12:  # OS/2 BITMAPCOREHEADER: 16-bit sizes
+            return le(data[18:20]), le(data[20:22])
+        return abs(int.from_bytes(data[18:22], "little", signed=True)), \
+            abs(int.from_bytes(data[22:26], "little", signed=True))
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        chunk = data[12:16]
+        if chunk == b"VP8X":
+            return 1 + le(data[24:27]), 1 + le(data[27:30])
+        if chunk == b"VP8L":
+            bits = le(data[21:25])
+            return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+        if chunk == b"VP8 ":
+            return le(data[26:28]) & 0x3FFF, le(data[28:30]) & 0x3FFF
+    if data[:4] in (b"II*\x00", b"MM\x00*") and len(data) >= 8:
+        return _tiff_size(data)
+    if data[:1] == b"P" and data[1:2] in b"123456" and len(data) >= 3:
+        fields = b" ".join(line.split(b"#")[0] for line in data[2:256].splitlines()).split()
+        if len(fields) >= 2 and fields[0].isdigit() and fields[1].isdigit():
+            return int(fields[0]), int(fields[1])
     if data[:2] == b"\xff\xd8":
         i = 2
         while i + 9 < len(data):
@@ -31,6 +58,26 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
                 return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
             i += 2 + length
     return None
+
+
+def _little_endian(b: bytes) -> int:
+    return int.from_bytes(b, "little")
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength (tags 256, 257) of a TIFF's first page."""
+    order = "little" if data[:2] == b"II" else "big"
+
+    def num(b: bytes) -> int:
+        return int.from_bytes(b, order)
+
+    ifd = num(data[4:8])
+    found = {}
+    for k in range(min(num(data[ifd:ifd + 2]), 512) if ifd + 2 <= len(data) else 0):
+        entry = data[ifd + 2 + 12 * k: ifd + 14 + 12 * k]
+        if len(entry) == 12 and num(entry[:2]) in (256, 257):
+            found[num(entry[:2])] = num(entry[8:10]) if num(entry[2:4]) == 3 else num(entry[8:12])
+    return (found[256], found[257]) if len(found) == 2 else None
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
@@ -46,7 +93,10 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise ImageError(f"{name}: the picture is too large ({size[0]}x{size[1]} pixels; "
                          f"the limit is {MAX_PIXELS // 1_000_000} megapixels)")
     buf = np.frombuffer(data, np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # keeps alpha and 16 bits; EXIF applied below
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # keeps alpha and 16 bits; EXIF applied below
+    except cv2.error:  # OpenCV's own checks (e.g. its pixel limit) raise instead of returning None
+        img = None
     if img is None:
         raise ImageError(f"{name}: not a readable image (corrupt, truncated or not an image file)")
     if img.size > MAX_PIXELS * 4:

@@ -71,7 +71,15 @@ def aperiodicity(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cmndf = np.ones_like(diff)
     cmndf[:, 1:] = diff[:, 1:] / np.maximum(cum, 1e-12)
     window = cmndf[:, MIN_LAG:MAX_LAG + 1]
-    best = window.argmin(axis=1)
+    # YIN's absolute threshold: the period is the first dip below the threshold (its lowest point),
+    # not the global minimum, which jumps between multiples of the period from frame to frame.
+    below = window < VOICING_THRESHOLD
+    lags = np.arange(window.shape[1])
+    first = np.where(below.any(axis=1), below.argmax(axis=1), window.shape[1])
+    after = lags >= first[:, None]
+    end = np.where((after & ~below).any(axis=1), (after & ~below).argmax(axis=1), window.shape[1])
+    dip = np.where(after & (lags < end[:, None]), window, np.inf).argmin(axis=1)
+    best = np.where(below.any(axis=1), dip, window.argmin(axis=1))
     return window[np.arange(len(window)), best], best + MIN_LAG
 
 

@@ -1,0 +1,255 @@
+"""Labelled datasets from folders and zips: labels from folders and file names, overrides, pairs.csv."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion.audio import decode_audio
+from emotion.datasets import SKIP, DatasetError, count_by_label, open_dataset
+from emotion.images import decode_image
+from media import make_zip, png_bytes, wav_bytes, write_tree
+
+PNG = png_bytes(np.full((8, 8, 3), 90, np.uint8))
+JPG = png_bytes(np.full((8, 8, 3), 90, np.uint8), ".jpg")
+WAV = wav_bytes(0.2)
+
+
+def labels_of(items) -> dict[str, str]:
+    return {item.name: item.label for item in items}
+
+
+def reasons_of(left_out) -> dict[str, str]:
+    return {entry["file"]: entry["reason"] for entry in left_out}
+
+
+@pytest.fixture(params=["folder", "zip bytes", "zip file"])
+def opener(request, tmp_path):
+    """Open the same entries as a folder, as zip bytes (an upload) or as a .zip path."""
+    def open_entries(entries: dict[str, bytes]):
+        if request.param == "folder":
+            return open_dataset(write_tree(tmp_path / "data", entries))
+        data = make_zip(entries)
+        if request.param == "zip bytes":
+            return open_dataset(data, "upload.zip")
+        path = tmp_path / "data.zip"
+        path.write_bytes(data)
+        return open_dataset(path)
+    return open_entries
+
+
+def test_folders_named_after_emotions_and_their_synonyms(opener):
+    ds = opener({"happy/a.png": PNG, "Happiness/b.jpg": JPG, "anger/c.png": PNG, "Sad/d.png": PNG,
+                 "pleasant_surprise/e.png": PNG, "fearful/f.png": PNG, "calm/g.png": PNG})
+    items, left_out = ds.items("image")
+    assert labels_of(items) == {"happy/a.png": "happy", "Happiness/b.jpg": "happy", "anger/c.png": "angry",
+                                "Sad/d.png": "sad", "pleasant_surprise/e.png": "surprise", "fearful/f.png": "fear",
+                                "calm/g.png": "neutral"}
+    assert left_out == []
+    assert all(item.kind == "image" and item.source.startswith("folder ") for item in items)
+    assert ds.folder_mapping() == {"Happiness": "happy", "Sad": "sad", "anger": "angry", "calm": "neutral",
+                                   "fearful": "fear", "happy": "happy", "pleasant_surprise": "surprise"}
+
+
+def test_items_read_their_own_bytes(opener):
+    other = png_bytes(np.full((4, 6, 3), 200, np.uint8))
+    ds = opener({"happy/a.png": PNG, "sad/b.png": other, "sad/c.wav": WAV})
+    items, _ = ds.items()
+    by_name = {item.name: item for item in items}
+    assert by_name["happy/a.png"].read() == PNG
+    assert decode_image(by_name["sad/b.png"].read()).shape == (4, 6, 3)
+    assert len(decode_audio(by_name["sad/c.wav"].read())) == 3200
+
+
+def test_nested_folders_use_the_nearest_emotion_folder(opener):
+    ds = opener({"set/train/happy/a.png": PNG, "set/val/sad/b.png": PNG, "set/val/sad/more/c.png": PNG,
+                 "happy/sad/d.png": PNG})
+    items, left_out = ds.items("image")
+    assert labels_of(items) == {"set/train/happy/a.png": "happy", "set/val/sad/b.png": "sad",
+                                "set/val/sad/more/c.png": "sad", "happy/sad/d.png": "sad"}
+    assert left_out == []
+
+
+def test_unknown_folders_are_shown_unmapped_and_left_out(opener):
+    ds = opener({"happy/a.png": PNG, "misc/b.png": PNG, "misc/c.png": PNG, "top.png": PNG})
+    assert ds.folder_mapping() == {"(top level)": None, "happy": "happy", "misc": None}
+    items, left_out = ds.items("image")
+    assert labels_of(items) == {"happy/a.png": "happy"}
+    assert reasons_of(left_out) == {"misc/b.png": "no emotion in its folder or file name",
+                                    "misc/c.png": "no emotion in its folder or file name",
+                                    "top.png": "no emotion in its folder or file name"}
+
+
+def test_overrides_map_and_skip_folders(opener):
+    ds = opener({"happy/a.png": PNG, "joy-ish/b.png": PNG, "misc/c.png": PNG, "sad/d.png": PNG})
+    items, left_out = ds.items("image", overrides={"joy-ish": "happy", "misc": SKIP, "sad": "neutral"})
+    assert labels_of(items) == {"happy/a.png": "happy", "joy-ish/b.png": "happy", "sad/d.png": "neutral"}
+    assert reasons_of(left_out) == {"misc/c.png": "folder 'misc' left out"}
+    with pytest.raises(DatasetError, match="'joyful' is not one of angry, disgust"):
+        ds.items("image", overrides={"misc": "joyful"})
+
+
+def test_file_name_conventions_label_audio_in_any_folder(opener):
+    ds = opener({"Actor_01/03-01-05-01-01-01-01.wav": WAV, "Actor_01/03-01-02-01-01-01-01.wav": WAV,
+                 "tess/OAF_back_ps.wav": WAV, "crema/1001_DFA_ANG_XX.wav": WAV, "savee/DC_sa01.wav": WAV,
+                 "emodb/03a01Fa.wav": WAV, "emodb/03a01La.wav": WAV, "happy/03-01-04-01-01-01-02.wav": WAV})
+    items, left_out = ds.items("audio")
+    assert labels_of(items) == {"Actor_01/03-01-05-01-01-01-01.wav": "angry",
+                                "Actor_01/03-01-02-01-01-01-01.wav": "neutral",
+                                "tess/OAF_back_ps.wav": "surprise", "crema/1001_DFA_ANG_XX.wav": "angry",
+                                "savee/DC_sa01.wav": "sad", "emodb/03a01Fa.wav": "happy",
+                                "happy/03-01-04-01-01-01-02.wav": "sad"}  # the file name wins
+    assert all(item.source == "file name" for item in items)
+    assert reasons_of(left_out) == {"emodb/03a01La.wav": "no emotion in its folder or file name"}  # boredom
+    assert ds.folder_mapping() == {"emodb": None}  # only folders with files that need them
+
+
+def test_mixed_images_and_audio(opener):
+    ds = opener({"happy/a.png": PNG, "happy/a.wav": WAV, "sad/b.jpg": JPG, "sad/b.flac": WAV})
+    images, skipped_for_images = ds.items("image")
+    audio, skipped_for_audio = ds.items("audio")
+    both, nothing = ds.items()
+    assert labels_of(images) == {"happy/a.png": "happy", "sad/b.jpg": "sad"}
+    assert labels_of(audio) == {"happy/a.wav": "happy", "sad/b.flac": "sad"}
+    assert reasons_of(skipped_for_images) == {"happy/a.wav": "not an image file", "sad/b.flac": "not an image file"}
+    assert reasons_of(skipped_for_audio) == {"happy/a.png": "not an audio file", "sad/b.jpg": "not an audio file"}
+    assert len(both) == 4 and nothing == []
+    assert count_by_label(both) == {"happy": 2, "sad": 2}
+
+
+def test_same_file_name_in_different_folders(opener):
+    ds = opener({"happy/1.png": PNG, "sad/1.png": PNG, "happy/x/1.png": PNG})
+    items, _ = ds.items()
+    assert labels_of(items) == {"happy/1.png": "happy", "sad/1.png": "sad", "happy/x/1.png": "happy"}
+
+
+def test_non_media_files_are_listed_as_skipped_and_system_files_ignored(opener):
+    ds = opener({"happy/a.png": PNG, "happy/notes.txt": b"hello", "README.md": b"# data", "labels.json": b"{}",
+                 "happy/.DS_Store": b"x", "__MACOSX/happy/._a.png": b"x", ".hidden/sad/b.png": PNG,
+                 "happy/Thumbs.db": b"x", "pairs.csv": b"image,audio,label\n"})
+    items, left_out = ds.items()
+    assert labels_of(items) == {"happy/a.png": "happy"}
+    assert reasons_of(left_out) == {"happy/notes.txt": "not an image or audio file",
+                                    "README.md": "not an image or audio file",
+                                    "labels.json": "not an image or audio file"}
+
+
+def test_extensions_are_matched_case_insensitively(opener):
+    ds = opener({"happy/A.PNG": PNG, "sad/B.JpEg": JPG, "angry/C.WAV": WAV})
+    items, left_out = ds.items()
+    assert labels_of(items) == {"happy/A.PNG": "happy", "sad/B.JpEg": "sad", "angry/C.WAV": "angry"}
+    assert left_out == []
+
+
+def test_empty_dataset_has_no_items(opener):
+    ds = opener({"notes.txt": b"nothing here"})
+    items, left_out = ds.items()
+    assert items == [] and reasons_of(left_out) == {"notes.txt": "not an image or audio file"}
+
+
+def test_duplicate_names_in_a_zip_keep_the_first():
+    import io
+    import warnings
+    import zipfile
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate
+        zf.writestr("happy/a.png", PNG)
+        zf.writestr("happy/a.png", b"second")
+    ds = open_dataset(buf.getvalue())
+    items, left_out = ds.items()
+    assert [item.read() for item in items] == [PNG]
+    assert reasons_of(left_out) == {"happy/a.png": "duplicate name in the archive"}
+
+
+def test_a_zip_with_one_top_folder(tmp_path):
+    """Zipping a folder (the usual way) puts everything under its name."""
+    ds = open_dataset(make_zip({"mydata/": b"", "mydata/happy/a.png": PNG, "mydata/sad/b.png": PNG}))
+    items, _ = ds.items()
+    assert labels_of(items) == {"mydata/happy/a.png": "happy", "mydata/sad/b.png": "sad"}
+
+
+# --- pairs.csv ----------------------------------------------------------------------------------
+
+def test_pairs_csv(opener):
+    csv = (b"\xef\xbb\xbfImage, Audio ,LABEL\n"  # a BOM and sloppy headers, as spreadsheets write them
+           b"faces/1.png,voices/1.wav,Happiness\n"
+           b"faces/2.png,voices/2.wav,sad\n"
+           b"faces/3.png,voices/missing.wav,angry\n"
+           b"faces/1.png,voices/1.wav,bored\n"
+           b"faces\\2.png,voices\\2.wav,calm\n")
+    ds = opener({"pairs.csv": csv, "faces/1.png": PNG, "faces/2.png": PNG, "faces/3.png": PNG,
+                 "voices/1.wav": WAV, "voices/2.wav": WAV})
+    pairs, left_out = ds.pairs()
+    assert [(p.image, p.audio, p.label) for p in pairs] == [
+        ("faces/1.png", "voices/1.wav", "happy"), ("faces/2.png", "voices/2.wav", "sad"),
+        ("faces/2.png", "voices/2.wav", "neutral")]
+    assert pairs[0].read_image() == PNG and pairs[0].read_audio() == WAV
+    assert pairs[0].name == "faces/1.png + voices/1.wav"
+    assert reasons_of(left_out) == {"faces/3.png + voices/missing.wav": "not in the dataset: voices/missing.wav",
+                                    "faces/1.png + voices/1.wav": "unknown label 'bored'"}
+
+
+def test_pairs_csv_in_a_zipped_folder_is_relative_to_itself():
+    ds = open_dataset(make_zip({"set/pairs.csv": b"image,audio,label\na.png,a.wav,fear\n",
+                                "set/a.png": PNG, "set/a.wav": WAV}))
+    pairs, left_out = ds.pairs()
+    assert [(p.image, p.audio, p.label) for p in pairs] == [("set/a.png", "set/a.wav", "fear")]
+    assert left_out == []
+
+
+def test_pairs_without_csv_or_columns(opener):
+    with pytest.raises(DatasetError, match="no pairs.csv"):
+        opener({"happy/a.png": PNG}).pairs()
+    with pytest.raises(DatasetError, match="columns image,audio,label"):
+        opener({"pairs.csv": b"face,voice,emotion\na.png,a.wav,happy\n"}).pairs()
+
+
+# --- what cannot be opened ------------------------------------------------------------------------
+
+def test_missing_path(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        open_dataset(tmp_path / "nope")
+
+
+def test_a_file_that_is_not_a_zip(tmp_path):
+    path = tmp_path / "data.zip"
+    path.write_bytes(b"this is not a zip")
+    with pytest.raises(DatasetError, match="neither a folder nor a .zip"):
+        open_dataset(path)
+    with pytest.raises(DatasetError, match="the upload is not a readable .zip"):
+        open_dataset(b"this is not a zip")
+    with pytest.raises(DatasetError, match="mine.zip is not a readable .zip"):
+        open_dataset(b"", "mine.zip")
+
+
+def test_an_empty_zip():
+    ds = open_dataset(make_zip({}))
+    assert ds.items() == ([], []) and ds.folder_mapping() == {}
+
+
+def test_folder_symlinks_are_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PNG)
+    data = write_tree(tmp_path / "data", {"happy/a.png": PNG})
+    (data / "happy" / "link.png").symlink_to(outside / "secret.png")
+    (data / "sad").symlink_to(outside, target_is_directory=True)
+    ds = open_dataset(data)
+    items, left_out = ds.items()
+    assert labels_of(items) == {"happy/a.png": "happy"}
+    assert reasons_of(left_out) == {"happy/link.png": "symbolic link (not followed)",
+                                    "sad": "symbolic link (not followed)"}
+
+
+def test_pairs_csv_with_old_mac_line_ends():
+    ds = open_dataset(make_zip({"pairs.csv": b"image,audio,label\ra.png,a.wav,sad\rb.png,a.wav,happy\r",
+                                "a.png": PNG, "b.png": PNG, "a.wav": WAV}))
+    pairs, left_out = ds.pairs()
+    assert [(p.image, p.label) for p in pairs] == [("a.png", "sad"), ("b.png", "happy")] and left_out == []
+
+
+def test_pairs_csv_that_is_not_csv():
+    ds = open_dataset(make_zip({"pairs.csv": b'image,audio,label\n"' + b"a" * 200_000, "a.png": PNG}))  # no end quote
+    with pytest.raises(DatasetError, match="pairs.csv"):
+        ds.pairs()

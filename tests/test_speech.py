@@ -1,0 +1,144 @@
+"""The speech gate: silence, noise, hum, tones and clicks are "no speech"; spoken sentences are speech."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion.audio import SAMPLE_RATE, load_audio
+from emotion.speech import detect_speech
+from media import add_noise, coloured_noise, tone
+
+SECONDS = 3.0
+N = int(SECONDS * SAMPLE_RATE)
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def gated(x: np.ndarray, on: float = 0.25, off: float = 0.25) -> np.ndarray:
+    """Switch a sound on and off (beeps, bursts)."""
+    t = np.arange(len(x)) / SAMPLE_RATE
+    return np.where(t % (on + off) < on, x, 0).astype(np.float32)
+
+
+def hum(base: float) -> np.ndarray:
+    """Mains hum with its harmonics."""
+    return tone(base, SECONDS, amp=0.2) + tone(2 * base, SECONDS, amp=0.1) + tone(3 * base, SECONDS, amp=0.05)
+
+
+def clicks(every: float = 0.25) -> np.ndarray:
+    x = np.zeros(N, np.float32)
+    x[:: int(every * SAMPLE_RATE)] = 0.9
+    x[1:: int(every * SAMPLE_RATE)] = -0.6
+    return x
+
+
+NOT_SPEECH = {
+    "digital silence": lambda: np.zeros(N, np.float32),
+    "quiet room noise": lambda: coloured_noise(N, 1.0, rng(), rms=1e-4),
+    "white noise": lambda: coloured_noise(N, 0.0, rng(), rms=0.1),
+    "pink noise": lambda: coloured_noise(N, 1.0, rng(), rms=0.1),
+    "brown noise": lambda: coloured_noise(N, 2.0, rng(), rms=0.1),
+    "loud white noise": lambda: np.clip(coloured_noise(N, 0.0, rng(), rms=0.5), -1, 1),
+    "50 Hz hum": lambda: hum(50),
+    "60 Hz hum": lambda: hum(60),
+    "100 Hz tone": lambda: tone(100, SECONDS),
+    "220 Hz tone": lambda: tone(220, SECONDS),
+    "440 Hz tone": lambda: tone(440, SECONDS),
+    "1 kHz tone": lambda: tone(1000, SECONDS),
+    "square wave": lambda: np.sign(tone(150, SECONDS)).astype(np.float32) * 0.3,
+    "clicks": clicks,
+    "fast clicks": lambda: clicks(0.05),
+    "beeping 440 Hz": lambda: gated(tone(440, SECONDS)),
+    "beeping 300 Hz": lambda: gated(tone(300, SECONDS), 0.1, 0.3),
+    "beeping 150 Hz": lambda: gated(tone(150, SECONDS), 0.5, 0.2),
+    "bursts of noise": lambda: gated(coloured_noise(N, 0.0, rng(), rms=0.2)),
+    "tone in noise": lambda: tone(220, SECONDS, amp=0.2) + coloured_noise(N, 1.0, rng(), rms=0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_SPEECH))
+def test_sounds_that_are_not_speech(name):
+    activity = detect_speech(NOT_SPEECH[name]())
+    assert not activity.has_speech, f"{name} was taken for speech"
+    assert activity.reason
+    assert activity.duration == pytest.approx(SECONDS)
+
+
+def test_silence_says_silence():
+    assert detect_speech(np.zeros(N, np.float32)).reason == "silence"
+    assert detect_speech(coloured_noise(N, 0.0, rng(), rms=1e-4)).reason == "silence"
+
+
+def test_steady_tone_says_so():
+    assert "steady" in detect_speech(gated(tone(440, SECONDS))).reason
+
+
+@pytest.fixture(scope="module")
+def sentences(speech_files) -> dict[str, np.ndarray]:
+    return {name: load_audio(path) for name, path in speech_files.items()}
+
+
+def test_fixture_sentences_are_there(sentences):
+    assert set(sentences) == {"neutral", "happy", "angry"}
+
+
+@pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
+def test_synthesised_sentences_are_speech(sentences, name):
+    activity = detect_speech(sentences[name])
+    assert activity.has_speech and activity.reason == ""
+    assert activity.voiced_seconds > 1.0
+
+
+@pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
+@pytest.mark.parametrize("exponent", [0.0, 1.0])
+def test_speech_in_noise_at_10_db_snr(sentences, name, exponent):
+    x = sentences[name]
+    noise = coloured_noise(len(x), exponent, rng(3), rms=float(np.sqrt(np.mean(x ** 2)) / np.sqrt(10)))
+    assert detect_speech(x + noise).has_speech
+
+
+def test_speech_in_white_noise_helper_at_10_db(sentences):
+    assert detect_speech(add_noise(sentences["neutral"], 10, rng(4))).has_speech
+
+
+def test_quiet_speech_is_still_speech(sentences):
+    assert detect_speech(sentences["neutral"] * 0.02).has_speech
+
+
+def test_speech_over_mains_hum(sentences):
+    x = sentences["neutral"]
+    assert detect_speech(x + np.resize(hum(50), len(x)) * 0.3).has_speech
+
+
+@pytest.mark.parametrize("seconds", [0.02, 0.1, 0.2, 0.29])
+def test_very_short_clips_are_not_speech(sentences, seconds):
+    x = sentences["neutral"]
+    activity = detect_speech(x)
+    # the most strongly voiced stretch of the sentence, cut short
+    start = int(np.flatnonzero(activity.frames)[len(np.flatnonzero(activity.frames)) // 3] * 160)
+    clip = x[start:start + int(seconds * SAMPLE_RATE)]
+    assert not detect_speech(clip).has_speech
+
+
+def test_empty_audio_is_not_speech():
+    activity = detect_speech(np.zeros(0, np.float32))
+    assert not activity.has_speech and activity.duration == 0
+
+
+def test_span_covers_the_speech_between_silences(sentences):
+    x = sentences["happy"]
+    padded = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), x, np.zeros(2 * SAMPLE_RATE, np.float32)])
+    activity = detect_speech(padded)
+    start, end = activity.span(pad_seconds=0.2)
+    own_start, own_end = detect_speech(x).span(pad_seconds=0.0)
+    assert activity.has_speech
+    tolerance = 0.05 * SAMPLE_RATE  # frames straddling the clip's own edges
+    assert abs(start - (SAMPLE_RATE + own_start - 0.2 * SAMPLE_RATE)) <= tolerance
+    assert abs(end - (SAMPLE_RATE + own_end + 0.2 * SAMPLE_RATE)) <= tolerance
+    assert activity.frames[: SAMPLE_RATE // 160 - 30].sum() == 0  # nothing in the leading silence
+
+
+def test_span_of_no_speech_is_the_whole_clip():
+    assert detect_speech(np.zeros(N, np.float32)).span() == (0, N)
