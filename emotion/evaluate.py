@@ -20,13 +20,14 @@ BATCH = 64
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """Accuracy, macro F1 (over the classes present in y_true), confusion matrix and per-class scores.
 
-    `labels` lists the EMOTIONS that occur in either list, then "no face"/"no speech" if predicted;
+    `labels` lists the EMOTIONS that occur in either list, then any other prediction ("no face",
+    "no speech", ...) in alphabetical order;
     `confusion[i][j]` counts items of true label labels[i] predicted as labels[j].
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     present = set(y_true) | set(y_pred)
-    labels = [e for e in EMOTIONS if e in present] + [x for x in (NO_FACE, NO_SPEECH) if x in present]
+    labels = [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
     n = len(y_true)
     if n == 0:
         return {"n": 0, "accuracy": None, "macro_f1": None, "labels": labels, "confusion": [], "per_class": {}}

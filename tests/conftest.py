@@ -1,0 +1,22 @@
+"""Shared fixtures: the real models (loaded once per test session)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def face_model():
+    from emotion.face import load_face_model
+
+    model = load_face_model()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def voice_model():
+    from emotion.voice import load_voice_model
+
+    model = load_voice_model()
+    model.warm_up()
+    return model
