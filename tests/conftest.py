@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+# aiortc's SRTP library crashes (segfault in srtp_init) when first loaded after TensorFlow, and the
+# app tests load the live page (aiortc) in the same process as the model tests: load it first.
+import streamlit_webrtc  # noqa: F401,E402
+
 
 @pytest.fixture(scope="session")
 def face_model():
