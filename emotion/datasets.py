@@ -71,11 +71,13 @@ class Dataset:
         suffix = PurePosixPath(name).suffix.lower()
         return "image" if suffix in IMAGE_EXTENSIONS else "audio" if suffix in AUDIO_EXTENSIONS else None
 
-    def folder_mapping(self) -> dict[str, str | None]:
-        """Each folder holding media files whose names carry no label -> the emotion its name maps to."""
+    def folder_mapping(self, kind: Kind | None = None) -> dict[str, str | None]:
+        """Each folder holding media files (of one kind, if given) whose names carry no label -> the
+        emotion its name maps to (None when unknown)."""
         mapping: dict[str, str | None] = {}
         for name in self.files:
-            if self.kind_of(name) and not label_from_filename(PurePosixPath(name).stem):
+            file_kind = self.kind_of(name)
+            if file_kind and kind in (None, file_kind) and not label_from_filename(PurePosixPath(name).stem):
                 folder = _label_folder(name)
                 mapping.setdefault(folder, _folder_label(folder))
         return dict(sorted(mapping.items()))

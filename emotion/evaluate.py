@@ -20,7 +20,8 @@ BATCH = 64
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """Accuracy, macro F1 (over the classes present in y_true), confusion matrix and per-class scores.
 
-    `labels` lists the EMOTIONS that occur in either list, then other predictions ("no face", ...);
+    `labels` lists the EMOTIONS that occur in either list, then any other prediction ("no face",
+    "no speech", ...) in alphabetical order;
     `confusion[i][j]` counts items of true label labels[i] predicted as labels[j].
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support

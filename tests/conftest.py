@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# aiortc's SRTP library crashes (segfault in srtp_init) when first loaded after TensorFlow, and the
+# app tests load the live page (aiortc) in the same process as the model tests: load it first.
+import streamlit_webrtc  # noqa: F401,E402
+
 from emotion.face import WEIGHTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,11 +55,15 @@ def speech_files() -> dict[str, Path]:
 def face_model():
     from emotion.face import FACE_WEIGHTS, load_face_model
 
-    return load_face_model(FACE_WEIGHTS)
+    model = load_face_model(FACE_WEIGHTS)
+    model.warm_up()
+    return model
 
 
 @pytest.fixture(scope="session")
 def voice_model():
     from emotion.voice import VOICE_WEIGHTS, load_voice_model
 
-    return load_voice_model(VOICE_WEIGHTS)
+    model = load_voice_model(VOICE_WEIGHTS)
+    model.warm_up()
+    return model

@@ -1,0 +1,91 @@
+"""Capture: a photo and a voice recording, uploaded files, or a short video, read without streaming."""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from emotion import plots
+from emotion.analyse import read_clip, read_moment
+from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
+from emotion.draw import draw_faces
+from emotion.images import IMAGE_EXTENSIONS, ImageError, load_image
+from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
+from ui import settings, show
+from ui.models import models
+
+st.title("📸 Capture")
+st.write("Read the emotion in one moment: a photo and a few seconds of your voice, files you already have, "
+         "or a short video. Use either side on its own or both together.")
+
+face_model, voice_model = models()
+hybrid, mask = settings.hybrid_mode(), settings.mask()
+
+
+def _load(upload, loader, errors):
+    """Decode an upload; on bad input show why (no traceback) and return None."""
+    if upload is None:
+        return None
+    try:
+        return loader(upload.getvalue(), upload.name)
+    except errors as exc:
+        st.error(f"Could not use **{upload.name}**: {str(exc).removeprefix(upload.name + ': ')}", icon="🚫")
+        return None
+
+
+def show_moment(image, audio, key: str) -> None:
+    """Read a picture and/or a recording and show the results."""
+    if image is None and audio is None:
+        return
+    with st.spinner("Reading…"):
+        moment = read_moment(face_model, voice_model, image, audio, mask=mask)
+    if image is not None:
+        st.image(draw_faces(image, moment.faces, mask=mask), channels="BGR", width=min(640, image.shape[1] * 2))
+    show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
+                  face_missing="No picture." if image is None else "No face found in the picture.",
+                  voice_missing="No recording.")
+
+
+photo_tab, upload_tab, video_tab = st.tabs(["📷 Photo and voice", "📁 Upload files", "🎬 Video"])
+
+with photo_tab:
+    left, right = st.columns(2, gap="large")
+    photo = left.camera_input("Take a photo", key="photo")
+    voice = right.audio_input("Record your voice (speak for 3 seconds or more)", key="voice")
+    show_moment(_load(photo, load_image, ImageError), _load(voice, load_audio, AudioError), "photo")
+
+with upload_tab:
+    left, right = st.columns(2, gap="large")
+    image_file = left.file_uploader("A picture with a face", type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
+                                    key="image_file")
+    audio_file = right.file_uploader("A recording of speech", type=[e.lstrip(".") for e in AUDIO_EXTENSIONS],
+                                     key="audio_file")
+    show_moment(_load(image_file, load_image, ImageError), _load(audio_file, load_audio, AudioError), "upload")
+
+with video_tab:
+    video_file = st.file_uploader("A short video (up to a few minutes)", type=[e.lstrip(".") for e in VIDEO_EXTENSIONS],
+                                  key="video_file")
+    clip = _load(video_file, read_video, VideoError)
+    if clip is not None:
+        digest = hashlib.sha1(video_file.getvalue()).hexdigest() + f"-{mask}"
+        cache = st.session_state.setdefault("clip_readings", {})
+        if digest not in cache:
+            bar = st.progress(0.0, text="Reading the video…")
+            cache.clear()  # keep only the latest video's reading in memory
+            cache[digest] = read_clip(face_model, voice_model, clip, mask=mask,
+                                      progress=lambda d, t: bar.progress(d / t, text=f"Reading frame {d} of {t}…"))
+            bar.empty()
+        result = cache[digest]
+        st.caption(f"{len(clip.frames)} frames read over {clip.duration:.1f} s; a face was found in "
+                   f"{result.frames_with_face}. " + (clip.audio_note.capitalize() + "." if clip.audio_note else ""))
+        st.markdown("**Over time**")
+        series = ("face", "voice", "fused") if hybrid else ("face", "voice")
+        st.plotly_chart(plots.timeline(result.rows, series), key="clip-timeline", config=show.CHART_CONFIG)
+        st.markdown("**The whole video**")
+        overall = result.overall
+        show.readings(overall.face, len(overall.faces), overall.voice, overall.hybrid, hybrid, "clip",
+                      face_missing="No face found in any frame.", voice_missing=clip.audio_note or "No sound.")
+        st.download_button("Download the timeline (CSV)", pd.DataFrame(result.rows).to_csv(index=False),
+                           file_name=f"{video_file.name.rsplit('.', 1)[0]}-timeline.csv", mime="text/csv",
+                           on_click="ignore", icon="⬇️")

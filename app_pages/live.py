@@ -1,0 +1,97 @@
+"""Live: webcam and microphone over WebRTC, every face labelled on the video, voice read every second."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
+
+from emotion import plots
+from emotion.live_session import LiveAnalyser
+from emotion.rtc import IceConfigError, ice_servers
+from ui import settings, show
+from ui.models import models
+
+st.title("🎥 Live")
+st.write("Click **START** and allow the camera and the microphone. Every face gets a box with its emotion; "
+         "the voice is read from the last 3 seconds of speech. The picture is mirrored, like a selfie camera.")
+
+face_model, voice_model = models()  # loaded and warmed before START
+hybrid = settings.hybrid_mode()
+
+if "live" not in st.session_state:
+    st.session_state["live"] = LiveAnalyser(face_model, voice_model)
+live: LiveAnalyser = st.session_state["live"]
+live.configure(mask=settings.mask())
+
+
+def _secrets():
+    try:
+        return st.secrets if "ice_servers" in st.secrets else None
+    except Exception:  # no secrets.toml at all
+        return None
+
+
+try:
+    servers = ice_servers(_secrets())
+except IceConfigError as exc:
+    st.warning(f"The ICE server setting was ignored: {exc}. Connections only work on this computer.", icon="⚠️")
+    servers = []
+
+video_col, readings_col = st.columns([3, 2], gap="large")
+with video_col:
+    ctx = webrtc_streamer(
+        key="live",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": servers},
+        media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": True},
+        video_frame_callback=live.video_frame,  # mirrors, queues for the face worker, draws the latest boxes
+        on_video_ended=live.stop,
+        # Every audio frame goes to the ring buffer (no drops); a sink sends nothing back, so no echo.
+        sink_audio_track=create_audio_sink_track(live.audio_frame, key="live-audio"),
+        sendback_audio=False,
+        async_processing=True,
+    )
+playing = ctx.state.playing
+
+
+@st.fragment(run_every=0.7 if playing else None)
+def current_readings() -> None:
+    """The latest readings (refreshed while streaming; the callbacks never touch Streamlit)."""
+    snap = live.snapshot()
+    if not playing:
+        st.info("Not streaming. Click **START** under the video.", icon="▶️")
+        return
+    if not snap.video_active and not snap.audio_active:
+        st.caption("Connecting… (the first frames can take a few seconds)")
+    face_missing = "No face in view." if snap.video_active else "No video yet."
+    voice_missing = "No sound is arriving from the microphone."
+    show.readings(snap.face, len(snap.faces), snap.voice, snap.hybrid, hybrid, "live",
+                  face_missing=face_missing, voice_missing=voice_missing)
+    st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "
+               f"sound received: {snap.audio_seconds:.0f} s · face reading takes {snap.face_ms:.0f} ms")
+    if snap.error:
+        st.warning(f"Something went wrong while reading: {snap.error}", icon="⚠️")
+
+
+with readings_col:
+    current_readings()
+
+
+@st.fragment(run_every=3.0 if playing else None)
+def session_log() -> None:
+    """The session so far: a timeline, and the log as CSV (kept after STOP)."""
+    rows = live.log.rows()
+    if not rows:
+        st.caption("The timeline and the session log appear here once the stream runs.")
+        return
+    series = ("face", "voice", "fused") if hybrid else ("face", "voice")
+    st.plotly_chart(plots.timeline(rows, series), key="live-timeline", config=show.CHART_CONFIG)
+    left, right = st.columns([1, 1])
+    left.download_button("Download the session log (CSV)", live.log.to_csv(), file_name="moodlens-session.csv",
+                         mime="text/csv", on_click="ignore", icon="⬇️", key="live-csv")
+    if not playing and right.button("Clear the log", key="live-clear"):
+        live.clear()
+        st.rerun()
+
+
+st.subheader("This session")
+session_log()

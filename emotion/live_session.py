@@ -1,0 +1,265 @@
+"""A live session: reads faces and voice from a stream in worker threads, off the media path.
+
+The WebRTC callbacks only hand media over (`video_frame`, `audio_frame`) and draw the latest face
+boxes on each frame, so video stays smooth whatever the models cost:
+  face worker   reads the newest frame at most every `face_interval` seconds (older frames are
+                skipped) and smooths the main face's probabilities over time;
+  voice worker  every `voice_interval` seconds reads the last 3 s of audio (every sample kept in a
+                ring buffer), fuses it with the face, and appends a row to the session log.
+Workers start with the first media and end by themselves when media stops. Nothing here touches
+Streamlit: the page reads `snapshot()` and `log`.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .analyse import timeline_row
+from .audio import SAMPLE_RATE
+from .draw import draw_faces, mirror
+from .face import FaceReading
+from .fusion import HybridReading, hybrid
+from .live import AudioRing, Clock, FrameResampler, Latest, SessionLog, Smoother, Throttle
+from .voice import WINDOW_SECONDS, VoiceReading
+
+logger = logging.getLogger(__name__)
+
+NO_MICROPHONE = "no microphone"
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """What the session knows right now, for the page to show."""
+
+    faces: tuple[FaceReading, ...]  # every face in the latest reading, largest first
+    face: FaceReading | None  # the main face with smoothed probabilities; None when no face lately
+    voice: VoiceReading | None  # the last ~3 s of speech; None when no audio is arriving
+    hybrid: HybridReading
+    video_frames: int  # frames seen since the session started
+    audio_seconds: float  # audio received since the session started
+    video_active: bool  # frames arrived in the last 2 s
+    audio_active: bool
+    face_ms: float  # how long the last face reading took
+    error: str  # the last error in a worker, "" when none
+
+
+class LiveAnalyser:
+    """Thread-safe live reading of faces (video) and voice (audio); see the module docstring."""
+
+    def __init__(self, face_model: Any, voice_model: Any, face_interval: float = 0.2,
+                 voice_interval: float = 1.0, face_hold: float = 1.0, idle_stop: float = 5.0,
+                 smoothing: float = 0.8, clock: Clock = time.monotonic, background: bool = True):
+        """`background=False` starts no worker threads: call `read_faces` and `tick` yourself (tests)."""
+        self.face_model, self.voice_model = face_model, voice_model
+        self.background = background
+        self.voice_interval, self.face_hold, self.idle_stop = voice_interval, face_hold, idle_stop
+        self.clock = clock
+        self.ring = AudioRing(seconds=10.0)
+        self.smoother = Smoother(tau=smoothing)
+        self.log = SessionLog()
+        self._resampler = FrameResampler()
+        self._frames: Latest[np.ndarray] = Latest()
+        self._face_throttle = Throttle(face_interval, clock)
+        self._lock = threading.Lock()
+        self._mask = False
+        self._faces: tuple[FaceReading, ...] = ()
+        self._faces_time = self._face_seen = -math.inf
+        self._face_ms = 0.0
+        self._voice: VoiceReading | None = None
+        self._last_video = self._last_audio = -math.inf
+        self._video_frames = 0
+        self._start: float | None = None
+        self._error = ""
+        self._generation = 0
+        self._workers: dict[str, threading.Thread] = {}
+
+    # --- settings -------------------------------------------------------------------------------
+
+    def configure(self, mask: bool = False) -> None:
+        """Change settings while streaming (the page calls this on every run)."""
+        with self._lock:
+            self._mask = bool(mask)
+
+    # --- media callbacks (WebRTC threads: fast, never block) ---------------------------------------
+
+    def video_frame(self, frame: Any) -> Any:
+        """`video_frame_callback`: an `av.VideoFrame` in, the mirrored, annotated frame out."""
+        import av
+
+        out = self.process_image(frame.to_ndarray(format="bgr24"))
+        return av.VideoFrame.from_ndarray(out, format="bgr24")
+
+    def process_image(self, image: np.ndarray) -> np.ndarray:
+        """Mirror a BGR frame, queue it for the face worker, draw the latest faces on it."""
+        view = mirror(image)
+        now = self.clock()
+        with self._lock:
+            if self._start is None:
+                self._start = now
+            self._last_video = now
+            self._video_frames += 1
+            fresh = now - self._faces_time <= self.face_hold
+            faces, mask = (self._faces if fresh else ()), self._mask
+        self._frames.put(view)
+        self._ensure_workers()
+        return draw_faces(view, faces, mask=mask)
+
+    def audio_frame(self, frame: Any) -> None:
+        """Audio sink callback: keeps every sample of an `av.AudioFrame` (as mono 16 kHz)."""
+        self.push_audio(self._resampler(frame))
+
+    def push_audio(self, samples: np.ndarray) -> None:
+        """Add mono 16 kHz float32 samples to the ring buffer."""
+        self.ring.push(samples)
+        now = self.clock()
+        with self._lock:
+            if self._start is None:
+                self._start = now
+            self._last_audio = now
+        self._ensure_workers()
+
+    # --- one step of each worker (public so tests can drive them without threads) ----------------
+
+    def read_faces(self, view: np.ndarray) -> tuple[FaceReading, ...]:
+        """Read every face in a (mirrored) frame and fold the main one into the smoothed bars."""
+        with self._lock:
+            mask = self._mask
+        began = time.perf_counter()
+        faces = tuple(self.face_model.read(view, mode="detect", mask=mask))
+        now = self.clock()
+        if faces:
+            self.smoother.update(faces[0].probs, now)
+        with self._lock:
+            self._faces, self._faces_time = faces, now
+            self._face_ms = (time.perf_counter() - began) * 1000
+            if faces:
+                self._face_seen = now
+            elif now - self._face_seen > self.face_hold:
+                self.smoother.reset()
+        return faces
+
+    def tick(self) -> dict | None:
+        """Read the last 3 s of audio, fuse with the face, log a row; returns the row (None if idle)."""
+        now = self.clock()
+        with self._lock:
+            audio_active = now - self._last_audio <= 2.0
+        voice = None
+        if audio_active:
+            audio = self.ring.last(WINDOW_SECONDS)
+            if len(audio) >= SAMPLE_RATE // 2:
+                voice = self.voice_model.read(audio)
+        with self._lock:
+            self._voice = voice
+        snap = self.snapshot(now)  # as of when this tick began, however long the voice model took
+        if not (snap.video_active or snap.audio_active):
+            return None
+        row = self._row(snap, now)
+        self.log.append(row)
+        return row
+
+    # --- what the page reads ------------------------------------------------------------------------
+
+    def snapshot(self, now: float | None = None) -> LiveSnapshot:
+        """A consistent view of the latest readings (as of `now`, by default the present)."""
+        now = self.clock() if now is None else now
+        smoothed = self.smoother.value
+        with self._lock:
+            faces = self._faces if now - self._faces_time <= self.face_hold else ()
+            face = None
+            if smoothed is not None and now - self._face_seen <= self.face_hold and faces:
+                face = FaceReading(probs=smoothed, box=faces[0].box, detected=True)
+            voice = self._voice if now - self._last_audio <= 2.0 else None
+            snap = dict(faces=faces, face=face, voice=voice, video_frames=self._video_frames,
+                        audio_seconds=self.ring.received_seconds, video_active=now - self._last_video <= 2.0,
+                        audio_active=now - self._last_audio <= 2.0, face_ms=self._face_ms, error=self._error)
+        return LiveSnapshot(hybrid=hybrid(face, voice), **snap)
+
+    def elapsed(self) -> float:
+        """Seconds since the session's first media (0 before it)."""
+        with self._lock:
+            return 0.0 if self._start is None else self.clock() - self._start
+
+    def clear(self) -> None:
+        """Forget the log and the readings (a new session)."""
+        self.log.clear()
+        self.ring.clear()
+        self.smoother.reset()
+        with self._lock:
+            self._faces, self._voice, self._start, self._video_frames = (), None, None, 0
+
+    def _row(self, snap: LiveSnapshot, now: float) -> dict:
+        with self._lock:
+            start = self._start if self._start is not None else now
+        row = timeline_row(now - start, snap.faces, snap.face, snap.voice, snap.hybrid, no_voice=NO_MICROPHONE)
+        return {"clock": datetime.datetime.now().strftime("%H:%M:%S"), **row}
+
+    # --- workers ---------------------------------------------------------------------------------------
+
+    def _ensure_workers(self) -> None:
+        if not self.background:
+            return
+        with self._lock:
+            for name, target in (("face", self._face_loop), ("voice", self._voice_loop)):
+                if name not in self._workers:
+                    thread = threading.Thread(target=target, args=(self._generation,), name=f"moodlens-{name}",
+                                              daemon=True)
+                    self._workers[name] = thread
+                    thread.start()
+
+    def _should_exit(self, name: str, generation: int) -> bool:
+        """True when the worker is no longer wanted (stopped, or no media for `idle_stop` s)."""
+        with self._lock:
+            if generation != self._generation:
+                return True
+            idle = self.clock() - max(self._last_video, self._last_audio) > self.idle_stop
+            if idle:
+                self._workers.pop(name, None)  # the next media starts a fresh worker
+            return idle
+
+    def _face_loop(self, generation: int) -> None:
+        while not self._should_exit("face", generation):
+            time.sleep(self._face_throttle.wait_time())
+            view = self._frames.take(timeout=0.5)
+            if view is None or not self._face_throttle.ready():
+                continue
+            self._guard(self.read_faces, view)
+
+    def _voice_loop(self, generation: int) -> None:
+        while not self._should_exit("voice", generation):
+            time.sleep(self.voice_interval)
+            if not self._should_exit("voice", generation):
+                self._guard(self.tick)
+
+    def _guard(self, step, *args) -> None:
+        try:
+            step(*args)
+        except Exception as exc:  # a bad frame must not end the session; the page shows the error
+            logger.exception("live worker step failed")
+            with self._lock:
+                self._error = f"{type(exc).__name__}: {exc}"
+
+    def stop(self, timeout: float = 0.0) -> None:
+        """End the workers (they restart with the next media); waits up to `timeout` s for them.
+
+        Safe as `on_video_ended`: by default it does not wait, so the media thread is not held up.
+        """
+        with self._lock:
+            self._generation += 1
+            workers, self._workers = list(self._workers.values()), {}
+        self._frames.put(None)  # wake the face worker
+        for thread in workers:
+            if timeout and thread is not threading.current_thread():
+                thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether worker threads are alive."""
+        with self._lock:
+            return any(t.is_alive() for t in self._workers.values())

@@ -1,0 +1,95 @@
+"""Plotly figures: probability bars, confusion matrices, and a timeline of readings."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .colours import hex_colour
+from .labels import EMOTIONS
+
+FONT = dict(size=14)
+SERIES_NAMES = {"face": "Face", "voice": "Voice", "fused": "Face + voice"}
+
+
+def probability_bars(probs: Sequence[float], title: str = "", height: int = 280) -> go.Figure:
+    """Horizontal bars, one per emotion (in EMOTIONS order, top to bottom), 0-100%."""
+    values = np.asarray(probs, float)
+    fig = go.Figure(go.Bar(
+        x=values, y=list(EMOTIONS), orientation="h",
+        marker_color=[hex_colour(e) for e in EMOTIONS],
+        text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=40, t=40 if title else 10, b=10),
+                      font=FONT, showlegend=False, bargap=0.25)
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", showgrid=True, fixedrange=True)
+    fig.update_yaxes(autorange="reversed", fixedrange=True)
+    return fig
+
+
+def confusion_heatmap(confusion: Sequence[Sequence[int]], labels: Sequence[str], normalise: bool = False,
+                      title: str = "") -> go.Figure:
+    """Confusion matrix (rows = true label, columns = predicted) with counts, or row percentages.
+
+    Row-normalised cells show the share of each true class given each prediction (the diagonal is
+    the recall); rows with no items stay at zero.
+    """
+    counts = np.asarray(confusion, float).reshape(len(labels), len(labels))
+    if normalise:
+        totals = counts.sum(axis=1, keepdims=True)
+        z = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        text = [[f"{v:.0%}" for v in row] for row in z]
+        hover = "true %{y}, predicted %{x}: %{z:.1%}<extra></extra>"
+    else:
+        z = counts
+        text = [[f"{int(v)}" for v in row] for row in z]
+        hover = "true %{y}, predicted %{x}: %{z:d}<extra></extra>"
+    fig = go.Figure(go.Heatmap(z=z, x=list(labels), y=list(labels), text=text, texttemplate="%{text}",
+                               colorscale="Blues", hovertemplate=hover, showscale=False,
+                               zmin=0, zmax=1 if normalise else max(1.0, float(z.max()))))
+    side = 120 + 60 * len(labels)
+    fig.update_layout(title=title or None, height=side, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      font=FONT)
+    fig.update_xaxes(title="predicted", side="bottom", type="category")
+    fig.update_yaxes(title="true", autorange="reversed", type="category")
+    return fig
+
+
+def _segments(times: list[float], labels: list[str]) -> list[tuple[float, float, str]]:
+    """Runs of equal labels as (start, end, label); each reading lasts until the next one."""
+    if not times:
+        return []
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    ends = times[1:] + [times[-1] + step]
+    out: list[tuple[float, float, str]] = []
+    for start, end, label in zip(times, ends, labels):
+        if out and out[-1][2] == label and abs(out[-1][1] - start) < 1e-9:
+            out[-1] = (out[-1][0], end, label)
+        else:
+            out.append((start, end, label))
+    return out
+
+
+def timeline(rows: Sequence[dict], series: Sequence[str] = ("face", "voice"), title: str = "") -> go.Figure:
+    """One coloured strip per series (face, voice, fused) showing its label over time.
+
+    `rows` are session-log / timeline rows with "time_s" and a label column per series.
+    """
+    times = [float(r["time_s"]) for r in rows]
+    fig = go.Figure()
+    shown: set[str] = set()
+    names = [SERIES_NAMES.get(s, s) for s in series]
+    for name, key in zip(names, series):
+        for start, end, label in _segments(times, [str(r.get(key, "")) for r in rows]):
+            fig.add_trace(go.Bar(
+                x=[end - start], base=[start], y=[name], orientation="h", name=label, legendgroup=label,
+                showlegend=label not in shown, marker_color=hex_colour(label), marker_line_width=0,
+                hovertemplate=f"{name}: {label}<br>%{{base:.1f}}-{end:.1f} s<extra></extra>"))
+            shown.add(label)
+    fig.update_layout(title=title or None, barmode="overlay", height=110 + 45 * len(series),
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT, bargap=0.2,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"))
+    fig.update_xaxes(title="seconds", rangemode="tozero")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)))
+    return fig

@@ -1,0 +1,87 @@
+"""The capture page: photo/recording, uploaded files and video give readings; bad files give clear errors."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests import app_media as media
+from tests.app.helpers import errors, is_emotion, open_page, panels
+
+PAGE = "app_pages/capture.py"
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+@pytest.mark.parametrize("mode", ["Simple", "Hybrid"])
+def test_uploaded_picture_and_speech_are_read(mode):
+    at = open_page(PAGE, mode)
+    at.file_uploader(key="image_file").set_value(("face.png", media.png_bytes(media.camera_frame()), "image/png"))
+    at.file_uploader(key="audio_file").set_value(("speech.wav", media.SPEECH.read_bytes(), "audio/wav")).run()
+    assert not at.exception and not errors(at)
+    shown = panels(at)
+    assert is_emotion(shown["Face"]) and is_emotion(shown["Voice"])
+    assert len(at.image) == 1  # the picture, with the face box drawn on it
+    charts = at.get("plotly_chart")
+    if mode == "Hybrid":
+        assert is_emotion(shown["Face + voice together"])
+        text = "\n".join(m.value for m in at.markdown)
+        assert any(a in text for a in ("same emotion", "same valence", "conflict"))
+        assert len(charts) == 3
+    else:
+        assert "Face + voice together" not in shown and len(charts) == 2
+
+
+def test_photo_and_recording_from_the_browser_widgets():
+    at = open_page(PAGE, "Hybrid")
+    at.camera_input(key="photo").set_value(("photo.jpg", _jpeg(media.camera_frame()), "image/jpeg"))
+    at.audio_input(key="voice").set_value(("voice.wav", media.wav_bytes(np.zeros(48000, np.float32)), "audio/wav"))
+    at.run()
+    assert not at.exception and not errors(at)
+    shown = panels(at)
+    assert is_emotion(shown["Face"]) and shown["Voice"] == "no speech"
+    assert is_emotion(shown["Face + voice together"])  # from the face alone...
+    notes = [i.value for i in at.info]
+    assert any("no speech" in n and "face alone" in n for n in notes)  # ...and it says so
+
+
+def test_voice_alone_in_hybrid_mode_says_the_face_is_missing():
+    at = open_page(PAGE, "Hybrid")
+    at.file_uploader(key="audio_file").set_value(("speech.wav", media.SPEECH.read_bytes(), "audio/wav")).run()
+    shown = panels(at)
+    assert shown["Face"] == "no face" and is_emotion(shown["Voice"]) and is_emotion(shown["Face + voice together"])
+    assert any("no face" in i.value and "voice alone" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("key,name,data,expected", [
+    ("image_file", "broken.png", b"\x89PNG\r\n\x1a\n this is not really a picture", "not a readable image"),
+    ("image_file", "empty.jpg", b"", "the file is empty"),
+    ("audio_file", "noise.wav", b"RIFF....WAVEfmt garbage", "not a readable audio file"),
+])
+def test_bad_files_give_a_clear_message_not_a_traceback(key, name, data, expected):
+    at = open_page(PAGE)
+    at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    messages = errors(at)
+    assert len(messages) == 1 and name in messages[0] and expected in messages[0]
+
+
+def test_a_video_gives_a_timeline_an_overall_reading_and_a_csv(tmp_path):
+    video = media.write_video(tmp_path / "clip.mp4", seconds=3.0)
+    at = open_page(PAGE, "Hybrid")
+    at.file_uploader(key="video_file").set_value(("clip.mp4", video.read_bytes(), "video/mp4")).run()
+    assert not at.exception and not errors(at)
+    assert any("6 frames read over 3.0 s; a face was found in 6" in c.value for c in at.caption)
+    shown = panels(at)
+    assert is_emotion(shown["Face"]) and is_emotion(shown["Voice"])
+    download = at.get("download_button")
+    assert len(download) == 1 and download[0].proto.label == "Download the timeline (CSV)"
+
+
+def test_a_file_that_is_not_a_video_is_refused_clearly():
+    at = open_page(PAGE)
+    at.file_uploader(key="video_file").set_value(("talk.mp4", media.SPEECH.read_bytes(), "video/mp4")).run()
+    assert not at.exception
+    assert any("talk.mp4" in e and "no video picture" in e for e in errors(at))

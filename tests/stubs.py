@@ -1,0 +1,49 @@
+"""Stand-in models with fixed answers, for tests of plumbing rather than of the networks."""
+from __future__ import annotations
+
+import numpy as np
+
+from emotion.face import FaceReading
+from emotion.labels import EMOTIONS
+from emotion.speech import detect_speech
+from emotion.voice import VoiceReading
+
+
+def one_hot(label: str, confidence: float = 0.7) -> np.ndarray:
+    probs = np.full(len(EMOTIONS), (1 - confidence) / (len(EMOTIONS) - 1), np.float32)
+    probs[EMOTIONS.index(label)] = confidence
+    return probs
+
+
+class StubFaceModel:
+    """Finds one face in the middle of any picture (or none, if told) and reads it as `label`."""
+
+    def __init__(self, label: str = "happy", faces: int = 1, delay: float = 0.0):
+        self.label, self.faces, self.delay, self.calls = label, faces, delay, 0
+
+    def read(self, image, mode="auto", detector=None, mask=False, boxes=None):
+        import time
+
+        self.calls += 1
+        time.sleep(self.delay)
+        h, w = image.shape[:2]
+        return [FaceReading(probs=one_hot(self.label), box=(w // 4 + 10 * i, h // 4, w // 2, h // 2))
+                for i in range(self.faces)]
+
+    def predict(self, crops):
+        return np.stack([one_hot(self.label) for _ in range(len(crops))]) if len(crops) else np.zeros((0, 7))
+
+
+class StubVoiceModel:
+    """Reads any speech as `label`; silence and tones are 'no speech' (the real speech gate)."""
+
+    def __init__(self, label: str = "sad"):
+        self.label, self.calls = label, 0
+
+    def read(self, audio):
+        self.calls += 1
+        activity = detect_speech(audio)
+        if not activity.has_speech:
+            return VoiceReading(probs=None, reason=activity.reason, duration=len(audio) / 16000)
+        return VoiceReading(probs=one_hot(self.label, 0.6), speech_seconds=activity.voiced_seconds,
+                            duration=len(audio) / 16000, windows=1)

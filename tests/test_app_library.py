@@ -1,0 +1,144 @@
+"""Library pieces made for the app: ICE settings, model info, video cutting, reading moments and clips,
+pairs scoring, result tables and drawing."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from emotion import model_info
+from emotion.analyse import read_clip, read_moment, voice_over_time
+from emotion.datasets import open_dataset
+from emotion.draw import draw_faces, mirror
+from emotion.evaluate import evaluate_faces
+from emotion.evaluate_pairs import evaluate_pairs
+from emotion.face import FaceReading
+from emotion.fusion import hybrid
+from emotion.labels import EMOTIONS
+from emotion.rtc import ENV_VAR, IceConfigError, ice_servers, parse_ice_servers
+from emotion.tables import class_table, mistakes, predictions_table
+from emotion.video import VideoError, read_video
+from tests import app_media as media
+from tests.stubs import StubFaceModel, StubVoiceModel, one_hot
+
+
+# --- ICE servers --------------------------------------------------------------------------------
+
+def test_ice_servers_default_to_none_and_come_from_env_before_secrets():
+    assert ice_servers(environ={}) == []
+    secrets = {"ice_servers": [{"urls": "stun:stun.example.org:3478"}]}
+    assert ice_servers(secrets, environ={}) == [{"urls": ["stun:stun.example.org:3478"]}]
+    env = {ENV_VAR: json.dumps([{"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}])}
+    assert ice_servers(secrets, environ=env) == [{"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1, 2]", '[{"urls": ["http://x"]}]', '"stun:x"'])
+def test_bad_ice_settings_say_what_is_wrong(bad):
+    with pytest.raises(IceConfigError):
+        parse_ice_servers(bad)
+
+
+# --- model info ------------------------------------------------------------------------------------
+
+def test_model_accuracy_is_read_from_metrics_json_or_not_measured(tmp_path):
+    path = tmp_path / "metrics.json"
+    assert model_info.describe("face", path) == "not measured yet"
+    path.write_text(json.dumps({"face": {"accuracy": 0.6812, "macro_f1": 0.655, "data": "FER2013 PublicTest"},
+                                "voice": {"note": "no accuracy"}}))
+    assert model_info.describe("face", path) == "accuracy 68.1% (macro F1 0.655) on FER2013 PublicTest"
+    assert model_info.describe("voice", path) == "not measured yet"
+    path.write_text("{broken")
+    assert model_info.measured(path) == {}
+
+
+# --- drawing -----------------------------------------------------------------------------------------
+
+def test_draw_faces_draws_a_box_in_the_emotion_colour_and_leaves_the_input_alone():
+    image = np.full((200, 200, 3), 255, np.uint8)
+    face = FaceReading(probs=one_hot("sad"), box=(50, 60, 80, 80))
+    out = draw_faces(image, [face])
+    assert (image == 255).all()  # a copy was drawn on
+    assert tuple(out[100, 50]) == (180, 119, 31)  # the left edge of the box, sad blue in BGR
+    assert (out[30:60, 50:120] != 255).any()  # the label above the box
+    assert (mirror(out)[:, ::-1] == out).all()
+
+
+# --- video ---------------------------------------------------------------------------------------------
+
+def test_read_video_samples_frames_over_time_and_the_sound_track(tmp_path):
+    clip = read_video(media.write_video(tmp_path / "v.mp4", seconds=3.0).read_bytes(), "v.mp4", every=0.5)
+    times = [t for t, _ in clip.frames]
+    assert len(times) == 6 and times[0] == 0 and all(b - a >= 0.49 for a, b in zip(times, times[1:]))
+    assert clip.frames[0][1].shape == (480, 640, 3)
+    assert clip.audio is not None and len(clip.audio) / 16000 == pytest.approx(3.0, abs=0.2)
+
+
+def test_read_video_without_sound_and_bad_files(tmp_path):
+    clip = read_video(media.write_video(tmp_path / "v.mp4", seconds=1.0, with_audio=False), "v.mp4")
+    assert clip.audio is None and "no sound" in clip.audio_note
+    with pytest.raises(VideoError, match="not a readable video"):
+        read_video(b"this is not a video", "x.mp4")
+    with pytest.raises(VideoError, match="no video picture"):
+        read_video(media.wav_bytes(media.speech()), "speech.wav")
+    with pytest.raises(VideoError, match="empty"):
+        read_video(b"", "empty.mp4")
+
+
+# --- reading moments and clips ---------------------------------------------------------------------------
+
+def test_read_moment_with_either_side_missing():
+    face, voice = StubFaceModel("happy"), StubVoiceModel("happy")
+    both = read_moment(face, voice, media.camera_frame(), media.speech())
+    assert both.face.label == "happy" and both.voice.label == "happy"
+    assert both.hybrid.source == "fused" and both.hybrid.agreement == "same emotion"
+    voice_only = read_moment(face, voice, None, media.speech())
+    assert voice_only.faces == [] and voice_only.hybrid.source == "voice" and "no face" in voice_only.hybrid.note
+    silent = read_moment(face, voice, media.camera_frame(), np.zeros(32000, np.float32))
+    assert silent.voice.label == "no speech" and silent.hybrid.source == "face"
+
+
+def test_read_clip_makes_a_timeline_with_the_nearest_voice_window(tmp_path):
+    clip = read_video(media.write_video(tmp_path / "v.mp4", seconds=4.0), "v.mp4", every=1.0)
+    seen = []
+    result = read_clip(StubFaceModel("surprise"), StubVoiceModel("sad"), clip, progress=lambda d, t: seen.append((d, t)))
+    assert [r["time_s"] for r in result.rows] == [0, 1, 2, 3]
+    assert all(r["face"] == "surprise" and r["voice"] in ("sad", "no speech") for r in result.rows)
+    assert seen[-1] == (4, 4) and result.frames_with_face == 4
+    assert result.overall.face.label == "surprise" and result.overall.voice.label == "sad"
+    windows = voice_over_time(StubVoiceModel(), np.zeros(16000 * 7, np.float32))
+    assert [round(t, 2) for t, _ in windows] == [1.5, 3.0, 4.5, 5.5]
+    assert [round(t, 2) for t, _ in voice_over_time(StubVoiceModel(), np.zeros(16000, np.float32))] == [0.5]
+
+
+# --- pairs and result tables ---------------------------------------------------------------------------------
+
+def test_pairs_are_scored_face_alone_voice_alone_and_fused():
+    dataset = open_dataset(media.make_zip(media.pairs_dataset()), "pairs.zip")
+    pairs, left_out = dataset.pairs()
+    assert len(pairs) == 4 and not left_out
+    progress = []
+    reports = evaluate_pairs(pairs, StubFaceModel("happy"), StubVoiceModel("sad"), mode="whole",
+                             progress=lambda d, t: progress.append((d, t)))
+    face, voice, fused = (reports[k].to_dict() for k in ("face", "voice", "fused"))
+    assert face["n"] == voice["n"] == fused["n"] == 4 and progress[-1] == (8, 8)
+    assert [p["pred"] for p in voice["predictions"]] == ["sad", "no speech", "sad", "no speech"]
+    rows = fused["predictions"]
+    assert [r["source"] for r in rows] == ["fused", "face", "fused", "face"]
+    expected = hybrid(FaceReading(probs=one_hot("happy")), StubVoiceModel("sad").read(media.speech()))
+    assert rows[0]["pred"] == expected.label and rows[0]["agreement"] == expected.agreement
+    assert rows[1]["pred"] == "happy" and "no speech" in rows[1]["note"]
+
+
+def test_prediction_table_has_a_row_per_item_and_a_column_per_emotion():
+    dataset = open_dataset(media.make_zip(media.face_dataset()), "faces.zip")
+    items, _ = dataset.items("image")
+    report = evaluate_faces(items, StubFaceModel("happy"), "whole").to_dict()
+    table = predictions_table(report)
+    assert len(table) == len(items) == report["n"]
+    assert {f"p_{e}" for e in EMOTIONS} <= set(table.columns)
+    assert table["correct"].sum() == round(report["accuracy"] * report["n"])
+    assert list(class_table(report).index) == [e for e in EMOTIONS if e in report["per_class"]]
+    wrong = mistakes(report, limit=3)
+    assert len(wrong) == 3 and all(p["pred"] != p["true"] for p in wrong)
+    assert len({p["true"] for p in wrong}) == 3  # spread over the true classes

@@ -1,0 +1,285 @@
+"""The thread-safe live pieces (emotion.live) and the live analyser (emotion.live_session)."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import threading
+import time
+
+import av
+import numpy as np
+import pytest
+
+from emotion.labels import EMOTIONS
+from emotion.live import AudioRing, FrameResampler, Latest, SessionLog, Smoother, Throttle
+from emotion.live_session import LiveAnalyser
+from tests import app_media as media
+from tests.stubs import StubFaceModel, StubVoiceModel, one_hot
+
+
+class FakeClock:
+    def __init__(self, t: float = 100.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+# --- primitives -----------------------------------------------------------------------------------
+
+def test_throttle_lets_one_action_through_per_interval():
+    clock = FakeClock()
+    throttle = Throttle(0.2, clock)
+    assert throttle.ready() and not throttle.ready()
+    assert throttle.wait_time() == pytest.approx(0.2)
+    clock.t += 0.15
+    assert not throttle.ready() and throttle.wait_time() == pytest.approx(0.05)
+    clock.t += 0.05
+    assert throttle.ready()
+
+
+def test_smoother_moves_by_elapsed_time_and_resets():
+    s = Smoother(tau=1.0)
+    a, b = one_hot("happy", 1.0), one_hot("sad", 1.0)
+    np.testing.assert_allclose(s.update(a, 0.0), a)
+    out = s.update(b, 1.0)  # one time constant later: 1 - 1/e of the way to b
+    alpha = 1 - math.exp(-1)
+    np.testing.assert_allclose(out, (1 - alpha) * a + alpha * b, rtol=1e-5)
+    assert out.sum() == pytest.approx(1.0, abs=1e-5)
+    # many quick updates at the same time change nothing: smoothing does not depend on the frame rate
+    np.testing.assert_allclose(s.update(a, 1.0), out, rtol=1e-6)
+    s.reset()
+    assert s.value is None
+    np.testing.assert_allclose(s.update(b, 5.0), b)
+
+
+def test_audio_ring_keeps_the_latest_samples_and_counts_all():
+    ring = AudioRing(seconds=1.0, rate=100)
+    chunks = [np.arange(i * 30, i * 30 + 30, dtype=np.float32) for i in range(10)]  # 300 samples
+    for c in chunks:
+        ring.push(c)
+    assert ring.received_seconds == pytest.approx(3.0)
+    np.testing.assert_array_equal(ring.last(0.5), np.arange(250, 300, dtype=np.float32))
+    np.testing.assert_array_equal(ring.last(5.0), np.arange(200, 300, dtype=np.float32))  # capacity 1 s
+    ring.push(np.arange(1000, dtype=np.float32))  # more than the capacity at once
+    np.testing.assert_array_equal(ring.last(1.0), np.arange(900, 1000, dtype=np.float32))
+    ring.clear()
+    assert len(ring.last(1.0)) == 0 and ring.received_seconds == 0
+
+
+def test_audio_ring_is_safe_with_concurrent_writers_and_readers():
+    ring = AudioRing(seconds=2.0, rate=1000)
+    errors = []
+
+    def write():
+        for _ in range(200):
+            ring.push(np.ones(17, np.float32))
+
+    def read():
+        for _ in range(200):
+            x = ring.last(1.0)
+            if len(x) and not np.all(x == 1):
+                errors.append(x)
+
+    threads = [threading.Thread(target=write) for _ in range(3)] + [threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert ring.received_seconds == pytest.approx(3 * 200 * 17 / 1000)
+
+
+def _frames(audio: np.ndarray, rate: int = 48000, channels: int = 2, size: int = 960):
+    """WebRTC-like frames: packed s16, `channels` interleaved, 20 ms each."""
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    for i in range(0, len(pcm) - size + 1, size):
+        block = np.repeat(pcm[i:i + size], channels)[None, :]
+        frame = av.AudioFrame.from_ndarray(block, format="s16", layout="stereo" if channels == 2 else "mono")
+        frame.sample_rate = rate
+        frame.pts = i
+        yield frame
+
+
+def test_frame_resampler_turns_48k_stereo_into_16k_mono_without_losing_audio():
+    t = np.arange(48000) / 48000
+    sine = 0.5 * np.sin(2 * np.pi * 440 * t)
+    resample = FrameResampler()
+    out = np.concatenate([resample(f) for f in _frames(sine)])
+    assert out.dtype == np.float32
+    assert abs(len(out) - 16000) < 64  # one second in, one second out (minus the resampler's delay)
+    spectrum = np.abs(np.fft.rfft(out[1000:9000]))
+    assert np.fft.rfftfreq(8000, 1 / 16000)[spectrum.argmax()] == pytest.approx(440, abs=4)
+    assert 0.4 < np.abs(out[1000:]).max() < 0.6
+
+
+def test_latest_keeps_only_the_newest_item():
+    box: Latest[int] = Latest()
+    assert box.take(timeout=0.01) is None
+    box.put(1)
+    box.put(2)
+    assert box.take(timeout=0.01) == 2
+    assert box.take(timeout=0.01) is None
+    threading.Timer(0.05, box.put, args=(3,)).start()
+    assert box.take(timeout=2.0) == 3
+
+
+def test_session_log_csv_has_every_row_and_column():
+    log = SessionLog()
+    log.append({"time_s": 0.0, "face": "happy"})
+    log.append({"time_s": 1.0, "face": "sad", "voice": "no speech"})
+    rows = list(csv.DictReader(io.StringIO(log.to_csv())))
+    assert [r["face"] for r in rows] == ["happy", "sad"]
+    assert list(rows[0]) == ["time_s", "face", "voice"] and rows[1]["voice"] == "no speech"
+    assert len(log) == 2
+    log.clear()
+    assert len(log) == 0 and log.to_csv().strip() == ""
+
+
+# --- the analyser, driven step by step -------------------------------------------------------------------
+
+def test_frames_are_mirrored_and_get_the_latest_boxes():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:, :10] = 255  # a white stripe on the left...
+    out = live.process_image(frame)
+    assert out[:, -10:].min() == 255 and out[:, :10].max() == 0  # ...is on the right, like a mirror
+    live.read_faces(live._frames.take(0.1))
+    boxed = live.process_image(frame)
+    assert (boxed != out).any()  # a box and a label were drawn
+    snap = live.snapshot()
+    assert len(snap.faces) == 1 and snap.face.label == "happy" and snap.video_active
+    clock.t += 5  # readings older than face_hold are not drawn or shown
+    assert not live.snapshot().faces and live.snapshot().face is None
+
+
+def test_no_face_for_a_while_resets_the_smoothed_bars():
+    clock = FakeClock()
+    face = StubFaceModel("happy")
+    live = LiveAnalyser(face, StubVoiceModel(), face_hold=1.0, clock=clock, background=False)
+    image = np.zeros((120, 160, 3), np.uint8)
+    live.process_image(image)
+    live.read_faces(image)
+    face.faces = 0
+    clock.t += 0.5
+    live.process_image(image)
+    live.read_faces(image)
+    assert live.smoother.value is not None  # a short miss keeps the bars
+    clock.t += 1.0
+    live.process_image(image)
+    live.read_faces(image)
+    assert live.smoother.value is None and live.snapshot().face is None
+
+
+def test_tick_reads_the_last_seconds_of_audio_and_logs_a_row():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel("sad"), clock=clock, background=False)
+    image = np.zeros((120, 160, 3), np.uint8)
+    live.process_image(image)
+    live.read_faces(image)
+    live.push_audio(media.speech())
+    row = live.tick()
+    assert row["face"] == "happy" and row["voice"] == "sad"
+    assert row["agreement"] == "same valence" or row["agreement"] == "conflict"
+    assert row["fused"] in EMOTIONS and row["fused_from"] == "fused"
+    assert set(f"face_{e}" for e in EMOTIONS) <= set(row)
+    clock.t += 1
+    live.push_audio(np.zeros(16000 * 3, np.float32))
+    row = live.tick()
+    assert row["voice"] == "no speech" and row["fused_from"] == "face" and row["time_s"] == pytest.approx(1.0)
+    assert len(live.log) == 2
+    clock.t += 10  # nothing arriving: nothing logged
+    assert live.tick() is None and len(live.log) == 2
+
+
+def test_without_a_microphone_the_voice_says_so():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)
+    image = np.zeros((60, 80, 3), np.uint8)
+    live.process_image(image)
+    live.read_faces(image)
+    row = live.tick()
+    assert row["voice"] == "no microphone" and row["fused_from"] == "face"
+
+
+def test_the_log_survives_the_stream_stopping_and_clear_forgets_it():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel(), StubVoiceModel(), clock=clock, background=False)
+    live.process_image(np.zeros((60, 80, 3), np.uint8))
+    live.tick()
+    live.stop()
+    clock.t += 60
+    assert len(live.log) == 1 and "happy" in live.log.to_csv()
+    live.clear()
+    assert len(live.log) == 0 and live.elapsed() == 0
+
+
+# --- the analyser with its worker threads ------------------------------------------------------------------
+
+def test_workers_read_in_the_background_and_never_hold_up_frames():
+    face = StubFaceModel("surprise", delay=0.3)  # a slow model
+    live = LiveAnalyser(face, StubVoiceModel("happy"), face_interval=0.05, voice_interval=0.2, idle_stop=0.5)
+    image = np.zeros((240, 320, 3), np.uint8)
+    clip = media.speech()
+    slowest = 0.0
+    began = time.monotonic()
+    i = 0
+    while time.monotonic() - began < 1.5:  # 1.5 s of 30 fps video and 20 ms audio chunks
+        t0 = time.perf_counter()
+        live.process_image(image)
+        slowest = max(slowest, time.perf_counter() - t0)
+        for _ in range(2):
+            live.push_audio(clip[i % len(clip): i % len(clip) + 320])
+            i += 320
+        time.sleep(1 / 30)
+    try:
+        assert slowest < 0.1, f"a frame waited {slowest:.3f}s for the model"
+        assert 2 <= face.calls <= 8  # throttled: it skipped frames instead of queueing them
+        assert live.snapshot().face.label == "surprise"
+        assert len(live.log) >= 3 and live.log.rows()[-1]["voice"] == "happy"
+        assert live.ring.received_seconds == pytest.approx(i / 16000)
+    finally:
+        live.stop(timeout=2.0)
+    assert not live.running
+
+
+def test_workers_end_by_themselves_when_media_stops_and_come_back():
+    live = LiveAnalyser(StubFaceModel(), StubVoiceModel(), voice_interval=0.05, idle_stop=0.2)
+    live.process_image(np.zeros((60, 80, 3), np.uint8))
+    assert live.running
+    deadline = time.monotonic() + 3
+    while live.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not live.running
+    live.process_image(np.zeros((60, 80, 3), np.uint8))
+    assert live.running
+    live.stop(timeout=2.0)
+
+
+def test_av_frames_round_trip_through_the_callbacks():
+    live = LiveAnalyser(StubFaceModel(), StubVoiceModel(), background=False)
+    frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")
+    out = live.video_frame(frame)
+    assert isinstance(out, av.VideoFrame) and (out.width, out.height) == (64, 48)
+    for f in _frames(np.zeros(48000 // 2)):
+        live.audio_frame(f)
+    assert live.ring.received_seconds == pytest.approx(0.5, abs=0.01)
+    live.stop(timeout=2.0)
+
+
+# --- with the real models ---------------------------------------------------------------------------------------
+
+def test_real_models_read_the_camera_face_and_the_speech(face_model, voice_model):
+    live = LiveAnalyser(face_model, voice_model, background=False)
+    frame = media.camera_frame()
+    live.process_image(frame)
+    faces = live.read_faces(live._frames.take(0.1))
+    assert len(faces) == 1 and faces[0].label in EMOTIONS
+    x, y, w, h = faces[0].box
+    assert 150 < w < 350 and abs(x + w / 2 - 320) < 40  # the face in the middle of the frame
+    live.push_audio(media.speech())
+    row = live.tick()
+    assert row["voice"] in EMOTIONS and row["face"] in EMOTIONS
+    live.stop(timeout=2.0)

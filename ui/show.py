@@ -1,0 +1,92 @@
+"""Showing readings the same way on every page: face, voice, and (in hybrid mode) both together."""
+from __future__ import annotations
+
+import streamlit as st
+
+from emotion import plots
+from emotion.face import FaceReading
+from emotion.fusion import HybridReading
+from emotion.voice import VoiceReading
+
+EMOJI = {"angry": "😠", "disgust": "🤢", "fear": "😨", "happy": "😄", "neutral": "😐", "sad": "😢",
+         "surprise": "😮"}
+AGREEMENT = {"same emotion": ("✅", "Face and voice agree: the same emotion."),
+             "same valence": ("🟡", "Face and voice roughly agree: different emotions, but both positive or "
+                                   "both negative."),
+             "conflict": ("⚠️", "Face and voice disagree.")}
+CHART_CONFIG = {"displayModeBar": False}
+
+
+def headline(label: str, confidence: float | None) -> str:
+    """'😄 **happy** · 72%' (markdown)."""
+    icon = EMOJI.get(label, "·")
+    return f"### {icon} {label}" + (f" &nbsp;·&nbsp; {confidence:.0%}" if confidence is not None else "")
+
+
+def bars(probs, key: str, height: int = 250) -> None:
+    st.plotly_chart(plots.probability_bars(probs, height=height), key=key, config=CHART_CONFIG)
+
+
+def face_panel(face: FaceReading | None, count: int, key: str, missing: str = "No face found.") -> None:
+    """The main face's reading with its probability bars."""
+    st.markdown("**Face**")
+    if face is None:
+        st.markdown(headline("no face", None))
+        st.caption(missing)
+        return
+    st.markdown(headline(face.label, face.confidence))
+    notes = []
+    if count > 1:
+        notes.append(f"{count} faces; the bars are for the largest")
+    if not face.detected:
+        notes.append("no face was detected, so the whole picture was read as one face")
+    if notes:
+        st.caption("; ".join(notes).capitalize() + ".")
+    bars(face.probs, key=f"{key}-face")
+
+
+def voice_panel(voice: VoiceReading | None, key: str, missing: str = "No recording.") -> None:
+    """The voice reading with its probability bars, or why there is none."""
+    st.markdown("**Voice**")
+    if voice is None:
+        st.markdown(headline("no sound", None))
+        st.caption(missing)
+        return
+    if not voice.has_speech:
+        st.markdown(headline("no speech", None))
+        st.caption(f"Nothing to read: {voice.reason}.")
+        return
+    st.markdown(headline(voice.label, voice.confidence))
+    st.caption(f"{voice.speech_seconds:.1f} s of speech heard.")
+    bars(voice.probs, key=f"{key}-voice")
+
+
+def hybrid_panel(reading: HybridReading, key: str) -> None:
+    """Agreement between face and voice, and the fused reading (or why one was left out)."""
+    st.markdown("**Face + voice together**")
+    if reading.agreement:
+        icon, text = AGREEMENT[reading.agreement]
+        st.markdown(f"{icon} **{reading.agreement}** — {text}")
+    elif reading.note:
+        st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
+    if reading.probs is None:
+        st.markdown(headline("no reading", None))
+        return
+    source = {"fused": "face and voice combined", "face": "from the face only",
+              "voice": "from the voice only"}[reading.source]
+    st.markdown(headline(reading.label, reading.confidence))
+    st.caption(f"Reading {source}.")
+    bars(reading.probs, key=f"{key}-fused")
+
+
+def readings(face: FaceReading | None, faces: int, voice: VoiceReading | None, fused: HybridReading,
+             hybrid: bool, key: str, face_missing: str = "No face found.", voice_missing: str = "No recording.") -> None:
+    """Simple mode: face and voice side by side. Hybrid mode: the same, plus the combined reading."""
+    columns = st.columns(3 if hybrid else 2, gap="large")
+    with columns[0]:
+        face_panel(face, faces, key, face_missing)
+    with columns[1]:
+        voice_panel(voice, key, voice_missing)
+    if hybrid:
+        with columns[2]:
+            hybrid_panel(fused, key)
