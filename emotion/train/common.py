@@ -41,10 +41,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         print(json.dumps(entry), flush=True)
 
 
-def resumable_fit(run_dir: Path, build: Callable[[], keras.Model], fit: Callable[[keras.Model, int, list], None]) -> keras.Model:
+def resumable_fit(run_dir: Path, build: Callable[[], keras.Model], fit: Callable[[keras.Model, int, list], None],
+                  total_steps: int | None = None) -> keras.Model:
     """Build and compile a new model, or load the last checkpoint in `run_dir`, and train on.
 
     `build()` returns a compiled model; `fit(model, initial_epoch, callbacks)` runs model.fit.
+    On resume, a cosine schedule is stretched or shrunk to end at `total_steps`, so a run can be
+    shortened or lengthened with `--epochs`.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     state_file, ckpt = run_dir / "state.json", run_dir / "checkpoint.keras"
@@ -52,6 +55,9 @@ def resumable_fit(run_dir: Path, build: Callable[[], keras.Model], fit: Callable
         state = json.loads(state_file.read_text())
         model = keras.models.load_model(ckpt)
         print(f"resuming {run_dir} after epoch {state['epoch']}", flush=True)
+        schedule = getattr(model.optimizer, "_learning_rate", None)
+        if total_steps and isinstance(schedule, keras.optimizers.schedules.CosineDecay):
+            schedule.decay_steps = max(1, total_steps - (schedule.warmup_steps or 0))
     else:
         state = {"epoch": 0, "history": []}
         model = build()

@@ -132,7 +132,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
             model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=2)
 
-    model = resumable_fit(run_dir, build, fit)
+    model = resumable_fit(run_dir, build, fit, total_steps=steps * epochs)
     plain = export_float32(model, build_face_model, out)
     probs = plain.predict(x_val.astype("float32"), batch_size=256, verbose=0)
     probs_flip = plain.predict(x_val[:, :, ::-1].astype("float32"), batch_size=256, verbose=0)

@@ -199,7 +199,7 @@ def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: flo
             model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=2)
 
-    model = resumable_fit(run_dir, build, fit)
+    model = resumable_fit(run_dir, build, fit, total_steps=steps * epochs)
     export_float32(model, build_voice_model, out)
     result = evaluate_clips(out, val)
     (run_dir / "final.json").write_text(json.dumps(result, indent=1))
