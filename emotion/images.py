@@ -24,7 +24,7 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
     pack a huge picture into a few kilobytes.
     """
     le = _little_endian
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
         return le(data[6:8]), le(data[8:10])
