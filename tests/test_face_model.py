@@ -1,0 +1,141 @@
+"""The real face model (weights/face.keras) and detector on fixture faces: the contract, not the quality."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion.face import FACE_SIZE, FACE_WEIGHTS, crop_face, square_box
+from emotion.labels import EMOTIONS
+from media import face_photo, photo_background
+
+pytestmark = pytest.mark.slow
+
+PLACED = (330, 110, 220, 220)  # where face_photo puts the face: x, y, side, side
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return ix * iy / (aw * ah + bw * bh - ix * iy)
+
+
+@pytest.fixture(scope="module")
+def faces(face_files) -> dict[str, np.ndarray]:
+    """Every fixture face as a 48x48 uint8 crop, by file name."""
+    return {p.name: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for paths in face_files.values() for p in paths}
+
+
+def check_probabilities(p: np.ndarray, rows: int) -> None:
+    assert p.shape == (rows, len(EMOTIONS)) and p.dtype == np.float32
+    assert np.isfinite(p).all() and (p >= 0).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_loads_the_real_weights(face_model):
+    assert face_model.path == FACE_WEIGHTS and FACE_WEIGHTS.is_file()
+    assert tuple(face_model.model.input_shape) == (None, FACE_SIZE, FACE_SIZE, 1)
+    assert tuple(face_model.model.output_shape) == (None, len(EMOTIONS))
+
+
+def test_fixture_faces_are_48x48(faces):
+    assert len(faces) >= 7
+    assert all(f.shape == (FACE_SIZE, FACE_SIZE) and f.dtype == np.uint8 for f in faces.values())
+
+
+def test_predict_gives_a_probability_row_per_crop(face_model, faces):
+    crops = np.stack(list(faces.values()))
+    check_probabilities(face_model.predict(crops), len(crops))
+    check_probabilities(face_model.predict(crops[0]), 1)  # a single crop without a batch axis
+    check_probabilities(face_model.predict(np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)), 0)
+
+
+def test_predict_averages_with_the_mirror_image(face_model, faces):
+    crop = next(iter(faces.values()))
+    np.testing.assert_allclose(face_model.predict(crop), face_model.predict(crop[:, ::-1]), atol=1e-5)
+
+
+def test_predict_is_deterministic_and_batch_independent(face_model, faces):
+    crops = np.stack(list(faces.values()))
+    together = face_model.predict(crops)
+    alone = np.concatenate([face_model.predict(c) for c in crops])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_read_finds_and_boxes_the_face_in_a_photo(face_model, faces, index):
+    name, face = sorted(faces.items())[index]
+    readings = face_model.read(face_photo(face))
+    assert len(readings) == 1, name
+    reading = readings[0]
+    assert reading.detected
+    assert iou(reading.box, PLACED) > 0.6, (name, reading.box)
+    check_probabilities(reading.probs[None], 1)
+    assert reading.label in EMOTIONS and reading.confidence == pytest.approx(reading.probs.max())
+
+
+def test_reading_serialises_to_json(face_model, faces):
+    reading = face_model.read(face_photo(faces["happy_PublicTest_11394394.jpg"]))[0]
+    d = json.loads(json.dumps(reading.to_dict()))
+    assert set(d) == {"box", "detected", "label", "confidence", "probabilities"}
+    assert len(d["box"]) == 4 and all(isinstance(v, int) for v in d["box"])
+    assert list(d["probabilities"]) == list(EMOTIONS)
+    assert sum(d["probabilities"].values()) == pytest.approx(1.0, abs=2e-3)
+    assert d["label"] == max(d["probabilities"], key=d["probabilities"].get)
+
+
+def test_the_crop_read_is_the_detected_face(face_model, faces):
+    """Reading a photo equals predicting on the crop of its box."""
+    photo = face_photo(faces["surprise_PublicTest_1709990.jpg"])
+    reading = face_model.read(photo)[0]
+    np.testing.assert_allclose(reading.probs, face_model.predict(crop_face(photo, reading.box))[0], atol=1e-5)
+    x, y, side, _ = square_box(reading.box, photo.shape)
+    assert side == max(reading.box[2:])
+
+
+def test_two_faces_largest_first(face_model, faces):
+    scene = photo_background()
+    big = cv2.resize(faces["happy_PublicTest_11394394.jpg"], (200, 200), interpolation=cv2.INTER_CUBIC)
+    small = cv2.resize(faces["angry_PublicTest_12693575.jpg"], (140, 140), interpolation=cv2.INTER_CUBIC)
+    scene[60:260, 40:240] = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
+    scene[200:340, 420:560] = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    readings = face_model.read(scene)
+    assert len(readings) == 2
+    assert iou(readings[0].box, (40, 60, 200, 200)) > 0.6 and iou(readings[1].box, (420, 200, 140, 140)) > 0.6
+
+
+def test_no_face(face_model):
+    scene = photo_background()
+    assert face_model.read(scene, mode="detect") == []
+    auto = face_model.read(scene, mode="auto")
+    assert len(auto) == 1 and not auto[0].detected and auto[0].box == (0, 0, 640, 480)
+    check_probabilities(auto[0].probs[None], 1)
+
+
+def test_whole_mode_reads_the_whole_picture(face_model, faces):
+    face = faces["neutral_PublicTest_11503793.jpg"]
+    readings = face_model.read(cv2.cvtColor(face, cv2.COLOR_GRAY2BGR), mode="whole")
+    assert [r.box for r in readings] == [(0, 0, 48, 48)] and not readings[0].detected
+    np.testing.assert_allclose(readings[0].probs, face_model.predict(face)[0], atol=1e-5)
+
+
+def test_grayscale_photo_and_huge_photo(face_model, faces):
+    photo = face_photo(faces["happy_PublicTest_12775164.jpg"])
+    gray = face_model.read(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    assert len(gray) == 1 and iou(gray[0].box, PLACED) > 0.6
+    scale = 6.25  # 4000x3000: boxes come back in the photo's own pixels
+    huge = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    readings = face_model.read(huge)
+    assert len(readings) == 1
+    assert iou(readings[0].box, tuple(int(v * scale) for v in PLACED)) > 0.6
+
+
+def test_masked_reading_still_finds_the_face(face_model, faces):
+    photo = face_photo(faces["happy_PublicTest_11394394.jpg"])
+    plain, masked = face_model.read(photo)[0], face_model.read(photo, mask=True)[0]
+    assert masked.detected and iou(masked.box, PLACED) > 0.6
+    assert not np.allclose(plain.probs, masked.probs)  # the model saw a different (masked) face
