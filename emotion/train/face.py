@@ -89,9 +89,23 @@ def make_augmenter(seed: int = 0):
     return augment
 
 
+def masked_copies(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each (48, 48, 1) face with a random simulated mask (colour and fit vary; see masks.random_mask)."""
+    from ..masks import random_mask
+
+    rng = np.random.default_rng(seed)
+    box = (0, 0, FACE_SIZE, FACE_SIZE)
+    return np.stack([random_mask(face[..., 0], box, rng) for face in x])[..., None]
+
+
 def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
-               label_smoothing: float = 0.1, limit: int | None = None) -> dict:
-    """Train (or resume) and export the float32 model to `out`; returns the final validation metrics."""
+               label_smoothing: float = 0.1, limit: int | None = None, mask_prob: float = 0.0,
+               init: Path | None = None, warmup_epochs: int = 3) -> dict:
+    """Train (or resume) and export the float32 model to `out`; returns the final validation metrics.
+
+    `mask_prob` replaces that share of training faces with a masked copy (mask augmentation);
+    `init` starts from the weights of a trained model (fine-tuning) instead of from scratch.
+    """
     from ..runtime import import_tensorflow
 
     tf = import_tensorflow()
@@ -111,8 +125,12 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
     augment = make_augmenter()
-    train_ds = (tf.data.Dataset.from_tensor_slices((x_train, tf.one_hot(y_train, n_classes)))
-                .shuffle(len(x_train), reshuffle_each_iteration=True)
+    train_ds = tf.data.Dataset.from_tensor_slices((x_train, tf.one_hot(y_train, n_classes)))
+    if mask_prob > 0:
+        masked = tf.data.Dataset.from_tensor_slices(masked_copies(x_train))
+        train_ds = tf.data.Dataset.zip((train_ds, masked)).map(
+            lambda xy, xm: (tf.where(tf.random.uniform([]) < mask_prob, xm, xy[0]), xy[1]))
+    train_ds = (train_ds.shuffle(len(x_train), reshuffle_each_iteration=True)
                 .batch(batch_size).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
                 .prefetch(tf.data.AUTOTUNE))
     val_ds = tf.data.Dataset.from_tensor_slices((x_val.astype("float32"), tf.one_hot(y_val, n_classes))).batch(256)
@@ -120,7 +138,10 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
 
     def build():
         model = build_face_model()
-        opt = keras.optimizers.SGD(cosine_schedule(lr, steps * epochs, steps * 3), momentum=0.9,
+        if init is not None:
+            from .. import layers  # noqa: F401  (registers the custom layers used in the file)
+            model.set_weights(keras.models.load_model(init).get_weights())
+        opt = keras.optimizers.SGD(cosine_schedule(lr, steps * epochs, steps * warmup_epochs), momentum=0.9,
                                    nesterov=True, weight_decay=5e-3)
         opt.exclude_from_weight_decay(var_names=["bn", "gamma", "beta"])
         model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
@@ -153,6 +174,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=0.02)
     parser.add_argument("--out", type=Path, default=Path("weights/face.keras"))
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke test)")
+    parser.add_argument("--mask-prob", type=float, default=0.0,
+                        help="share of training faces shown with a simulated mask (mask augmentation)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this trained model's weights (fine-tuning) instead of from scratch")
+    parser.add_argument("--warmup-epochs", type=int, default=3)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -162,5 +188,6 @@ def main(args: argparse.Namespace) -> int:
             print(f"error: {args.data / split} not found: FER2013 is expected as {args.data}/train and /val "
                   f"(see ../shared/data/README.md)")
             return 2
-    train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit)
+    train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit,
+               mask_prob=args.mask_prob, init=args.init, warmup_epochs=args.warmup_epochs)
     return 0
