@@ -39,14 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="measure accuracy on a labelled folder or .zip")
     kinds = evaluate.add_subparsers(dest="kind", required=True)
     face = kinds.add_parser("face", help="images, one folder per emotion")
-    face.add_argument("path", type=Path)
+    face.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
     face.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto",
                       help="whole: each image is one face (pre-cropped sets like FER2013); detect: use the "
                            "detector; auto: detect, else the whole image")
     face.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
     face.add_argument("--json", type=Path, help="write the full report here")
     voice = kinds.add_parser("voice", help="audio clips, one folder per emotion or RAVDESS/TESS/... names")
-    voice.add_argument("path", type=Path)
+    voice.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
     voice.add_argument("--json", type=Path, help="write the full report here")
     pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
     pairs.add_argument("path", type=Path)
@@ -102,14 +102,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     if args.kind == "pairs":
         return run_evaluate_pairs(args)
+    items, left_out, datasets = [], [], []
     try:
-        dataset = open_dataset(args.path)
-        items, left_out = dataset.items("image" if args.kind == "face" else "audio")
+        for path in args.path:
+            datasets.append(open_dataset(path))  # kept open while its items are read
+            found, skipped = datasets[-1].items("image" if args.kind == "face" else "audio")
+            items += found
+            left_out += skipped
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not items:
-        print(f"error: no labelled {'images' if args.kind == 'face' else 'audio clips'} found in {args.path} "
+        where = ", ".join(str(p) for p in args.path)
+        print(f"error: no labelled {'images' if args.kind == 'face' else 'audio clips'} found in {where} "
               f"(labels come from folder names such as happy/ or sad/, or RAVDESS/TESS/CREMA-D/SAVEE/EmoDB "
               f"file names)", file=sys.stderr)
         return 2
