@@ -1,0 +1,158 @@
+"""The command line in the exact forms other tools depend on: predict, evaluate face|voice|pairs, make-pairs."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emotion.cli import main
+from emotion.labels import EMOTIONS
+from media import RATE, face_photo, png_bytes, soundfile_bytes, tone, write_tree
+
+pytestmark = pytest.mark.slow
+
+REPORT_KEYS = {"n", "accuracy", "macro_f1", "labels", "confusion", "per_class", "skipped"}
+
+
+@pytest.fixture(scope="module")
+def face_folder(tmp_path_factory, face_files) -> Path:
+    """FER-style folders (happy/, Surprised/ as a synonym, ...) with the fixture faces and one broken file."""
+    root = tmp_path_factory.mktemp("faces")
+    names = {"happy": "happy", "surprise": "Surprised", "angry": "anger", "neutral": "neutral", "sad": "sadness"}
+    for label, paths in face_files.items():
+        for p in paths:
+            (root / names[label]).mkdir(exist_ok=True)
+            shutil.copy(p, root / names[label] / p.name)
+    (root / "happy" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    return root
+
+
+@pytest.fixture(scope="module")
+def voice_folder(tmp_path_factory, speech_files) -> Path:
+    """RAVDESS-named copies of the fixture sentences plus a silent clip (no speech)."""
+    import soundfile as sf
+
+    root = tmp_path_factory.mktemp("voices")
+    codes = {"neutral": "01", "happy": "03", "angry": "05"}
+    for name, path in speech_files.items():
+        audio, rate = sf.read(path, dtype="float32")
+        sf.write(root / f"03-01-{codes[name]}-01-01-01-21.wav", audio, rate)
+    sf.write(root / "03-01-04-01-01-01-21.wav", tone(440, 2.0, amp=0.0), RATE)
+    return root
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_prints_one_json_object_per_file(tmp_path, face_files, speech_files, capsys):
+    photo = write_tree(tmp_path, {"photo.png": png_bytes(face_photo(__import__("cv2").imread(
+        str(face_files["happy"][0]), 0)))}) / "photo.png"
+    silence = tmp_path / "quiet.wav"
+    silence.write_bytes(soundfile_bytes(tone(440, 1.0, amp=0.0), RATE, "WAV", "PCM_16"))
+    code, out, _ = run_cli(["predict", str(photo), str(speech_files["neutral"]), str(silence)], capsys)
+    assert code == 0
+    image, speech, quiet = (json.loads(line) for line in out.strip().splitlines())
+    assert image["type"] == "image" and len(image["faces"]) == 1
+    face = image["faces"][0]
+    assert face["label"] in EMOTIONS and len(face["box"]) == 4
+    assert set(face["probabilities"]) == set(EMOTIONS)
+    assert abs(sum(face["probabilities"].values()) - 1) < 1e-3
+    assert speech["type"] == "audio" and speech["label"] in EMOTIONS
+    assert set(speech["probabilities"]) == set(EMOTIONS)
+    assert quiet["label"] == "no speech"
+
+
+def test_predict_reports_bad_files_and_exits_non_zero(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    code, out, _ = run_cli(["predict", str(bad), str(tmp_path / "missing.wav")], capsys)
+    rows = [json.loads(line) for line in out.strip().splitlines()]
+    assert code == 1 and len(rows) == 2 and all("error" in r for r in rows)
+
+
+def test_evaluate_face_writes_the_report(face_folder, tmp_path, capsys):
+    out_json = tmp_path / "face.json"
+    code, out, _ = run_cli(["evaluate", "face", str(face_folder), "--faces", "whole", "--json", str(out_json)], capsys)
+    assert code == 0 and "accuracy" in out.lower()
+    report = json.loads(out_json.read_text())
+    assert REPORT_KEYS <= set(report)
+    n_faces = sum(1 for p in face_folder.rglob("*.jpg")) - 1
+    assert report["n"] == n_faces
+    assert [s["file"].endswith("broken.jpg") for s in report["skipped"]] == [True]
+    confusion = report["confusion"]
+    assert len(confusion) == len(report["labels"]) and sum(map(sum, confusion)) == n_faces
+    # surprise came from a folder named "Surprised", anger -> angry, sadness -> sad
+    assert {"surprise", "angry", "sad"} <= {report["labels"][i] for i, row in enumerate(confusion) if sum(row)}
+    correct = sum(confusion[i][i] for i in range(len(confusion)))
+    assert report["accuracy"] == pytest.approx(correct / n_faces)
+
+
+def test_evaluate_face_with_a_mask_pools_two_folders(face_folder, face_files, tmp_path, capsys):
+    more = tmp_path / "more" / "fearful"
+    more.mkdir(parents=True)
+    shutil.copy(face_files["sad"][0], more / "x.jpg")
+    out_json = tmp_path / "masked.json"
+    code, _, _ = run_cli(["evaluate", "face", str(face_folder), str(more.parent),
+                          "--faces", "whole", "--mask", "--json", str(out_json)], capsys)
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert report["mask"] is True
+    assert report["n"] == sum(1 for _ in face_folder.rglob("*.jpg")) - 1 + 1
+    fear = report["labels"].index("fear")
+    assert sum(report["confusion"][fear]) == 1  # "fearful" is a synonym of fear
+
+
+def test_evaluate_voice_reports_no_speech(voice_folder, tmp_path, capsys):
+    out_json = tmp_path / "voice.json"
+    code, _, _ = run_cli(["evaluate", "voice", str(voice_folder), "--json", str(out_json)], capsys)
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert report["n"] == 4 and "no speech" in report["labels"]
+    col = report["labels"].index("no speech")
+    sad = report["labels"].index("sad")
+    assert report["confusion"][sad][col] == 1  # the silent "sad" clip is no speech, not an emotion
+
+
+@pytest.mark.parametrize("kind", ["face", "voice", "pairs"])
+def test_evaluate_a_bad_path_exits_with_a_message(kind, tmp_path, capsys):
+    code, _, err = run_cli(["evaluate", kind, str(tmp_path / "nowhere")], capsys)
+    assert code != 0 and "error" in err.lower()
+
+
+def test_evaluate_an_empty_folder_says_what_labels_look_like(tmp_path, capsys):
+    code, _, err = run_cli(["evaluate", "face", str(tmp_path)], capsys)
+    assert code == 2 and "folder names" in err
+
+
+def test_make_pairs_then_evaluate_pairs(face_folder, voice_folder, tmp_path, capsys):
+    out = tmp_path / "pairs"
+    code, text, _ = run_cli(["make-pairs", "--faces", str(face_folder), "--voices", str(voice_folder),
+                             "--out", str(out), "--seed", "3"], capsys)
+    assert code == 0 and "label-matched" in text.lower()
+    rows = (out / "pairs.csv").read_text().splitlines()
+    assert rows[0].startswith("image,audio,label") and len(rows) > 1
+    # reproducible with the same seed
+    again = tmp_path / "again"
+    run_cli(["make-pairs", "--faces", str(face_folder), "--voices", str(voice_folder), "--out", str(again),
+             "--seed", "3"], capsys)
+    assert (again / "pairs.csv").read_text() == (out / "pairs.csv").read_text()
+
+    report_path = tmp_path / "pairs.json"
+    code, text, _ = run_cli(["evaluate", "pairs", str(out), "--faces", "whole", "--json", str(report_path)], capsys)
+    assert code == 0
+    report = json.loads(report_path.read_text())
+    for part in ("face", "voice", "fused"):
+        assert REPORT_KEYS <= set(report[part]) and report[part]["n"] == len(rows) - 1
+
+
+def test_module_entry_point_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "emotion", "evaluate", "face", str(tmp_path / "missing")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "error" in result.stderr.lower() and "Traceback" not in result.stderr
