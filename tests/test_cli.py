@@ -148,8 +148,13 @@ def test_make_pairs_then_evaluate_pairs(face_folder, voice_folder, tmp_path, cap
     code, text, _ = run_cli(["evaluate", "pairs", str(out), "--faces", "whole", "--json", str(report_path)], capsys)
     assert code == 0
     report = json.loads(report_path.read_text())
-    for part in ("face", "voice", "fused"):
-        assert REPORT_KEYS <= set(report[part]) and report[part]["n"] == len(rows) - 1
+    broken = [r for r in rows[1:] if "broken.jpg" in r]  # the unreadable face is paired too, then skipped
+    assert len(report["skipped"]) == len(broken) and "label-matched" in report["note"]
+    assert report["n"] == len(rows) - 1 - len(broken)
+    parts = [report["face"], report["voice"], *report["fused"].values()]
+    assert report["default_rule"] in report["fused"] and {"average", "confidence", "learned"} <= set(report["fused"])
+    for part in parts:
+        assert REPORT_KEYS - {"skipped"} <= set(part) and part["n"] == report["n"]
 
 
 def test_module_entry_point_runs(tmp_path):
