@@ -33,6 +33,12 @@ def run(args: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "emotion", *args], cwd=ROOT, check=True)
 
 
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def summary(report: dict, data: str, command: str) -> dict:
     """The headline numbers of one evaluate report."""
     return {"data": data, "n": report["n"], "accuracy": round(report["accuracy"], 4),
@@ -112,6 +118,8 @@ def main() -> int:
                 "fused_macro_f1": {rule: round(r["macro_f1"], 4) for rule, r in report["fused"].items()},
                 "agreement": report.get("agreement"),
                 "command": "python -m emotion " + shlex.join(cmd)}
+    # which weights these numbers belong to (a test checks that the committed files still match)
+    metrics["weights_sha256"] = {name: sha256(ROOT / "weights" / f"{name}.keras") for name in ("face", "voice")}
     METRICS.write_text(json.dumps(metrics, indent=1) + "\n")
     print(json.dumps(metrics, indent=1))
     return 0
