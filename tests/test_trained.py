@@ -1,0 +1,61 @@
+"""Checks that only the real trained weights pass (marker `trained`: skipped while weights/metrics.json is absent)."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion.face import WEIGHTS
+from emotion.labels import EMOTIONS
+
+pytestmark = [pytest.mark.trained, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict:
+    return json.loads((WEIGHTS / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["face", "voice"])
+def test_model_card_numbers_belong_to_the_committed_weights(metrics, name):
+    digest = hashlib.sha256((WEIGHTS / f"{name}.keras").read_bytes()).hexdigest()
+    assert metrics["weights_sha256"][name] == digest, f"weights/{name}.keras changed since it was measured"
+
+
+def test_measured_figures_are_complete(metrics):
+    for key in ("face", "face_masked", "voice", "voice_tess"):
+        entry = metrics[key]
+        assert 0 < entry["accuracy"] <= 1 and entry["n"] > 0 and entry["command"].startswith("python -m emotion")
+        assert set(entry["recall"]) <= set(EMOTIONS) | {"no speech", "no face"}
+    assert metrics["face"]["n"] == 3589
+
+
+def test_weights_are_small_enough_to_commit():
+    for name in ("face", "voice"):
+        assert (WEIGHTS / f"{name}.keras").stat().st_size < 20 * 2**20
+
+
+def test_face_model_reads_the_fixture_faces(face_model, face_files):
+    """Clear, frontal FER2013 test faces (never trained on): most must come out right."""
+    crops, truth = [], []
+    for label, paths in face_files.items():
+        for p in paths:
+            crops.append(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
+            truth.append(label)
+    probs = face_model.predict(np.stack(crops))
+    predicted = [EMOTIONS[i] for i in probs.argmax(1)]
+    right = sum(p == t for p, t in zip(predicted, truth))
+    assert right >= 0.7 * len(truth), list(zip(truth, predicted))
+
+
+def test_voice_model_separates_styles(voice_model, speech_files):
+    """The three synthetic sentences differ in pitch, speed and loudness: the voice model must notice."""
+    from emotion.audio import load_audio
+
+    readings = {name: voice_model.read(load_audio(path)) for name, path in speech_files.items()}
+    probs = np.stack([r.probs for r in readings.values()])
+    assert all(r.label in EMOTIONS for r in readings.values())
+    assert np.abs(probs[:, None, :] - probs[None, :, :]).sum(-1).max() > 0.2
