@@ -19,7 +19,7 @@ FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
               "whole": "Each picture is already a face crop (like FER2013)"}
 UNKNOWN = "— choose —"
 
-st.title("📊 Results")
+st.title("Results")
 st.write("How accurate is Moodlens on **your** data? Upload labelled pictures or recordings as a .zip and "
          "compare what the models say with the true labels.")
 with st.expander("How to lay out the .zip"):
