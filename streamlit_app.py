@@ -16,16 +16,16 @@ st.set_page_config(page_title="Moodlens", page_icon="🎭", layout="wide")
 
 # The pages live in app_pages/, not pages/: Streamlit treats a pages/ folder as the older multipage
 # convention, which runs a page without this entry point (no shared sidebar) in some cases.
-LIVE = st.Page("app_pages/live.py", title="Live", icon="🎥", url_path="live")
-CAPTURE = st.Page("app_pages/capture.py", title="Capture", icon="📸", url_path="capture")
-RESULTS = st.Page("app_pages/results.py", title="Results", icon="📊", url_path="results")
+LIVE = st.Page("app_pages/live.py", title="Live", icon=":material/videocam:", url_path="live")
+CAPTURE = st.Page("app_pages/capture.py", title="Capture", icon=":material/photo_camera:", url_path="capture")
+RESULTS = st.Page("app_pages/results.py", title="Results", icon=":material/analytics:", url_path="results")
 
 
 def home() -> None:
     """What the app does, which models it uses, and where to go."""
     from ui.models import models
 
-    st.title("🎭 Moodlens")
+    st.title("Moodlens")
     st.markdown(
         "Moodlens guesses **emotions from a face and from a voice**. It knows seven: "
         + ", ".join(f"{EMOJI[e]} {e}" for e in EMOTIONS) + ".\n\n"
@@ -57,5 +57,5 @@ def home() -> None:
 
 
 settings.sidebar()
-page = st.navigation([st.Page(home, title="Home", icon="🏠", default=True), LIVE, CAPTURE, RESULTS])
+page = st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True), LIVE, CAPTURE, RESULTS])
 page.run()

@@ -15,12 +15,13 @@ from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
 from ui import settings, show
 from ui.models import models
 
-st.title("📸 Capture")
+st.title("Capture")
 st.write("Read the emotion in one moment: a photo and a few seconds of your voice, files you already have, "
          "or a short video. Use either side on its own or both together.")
 
 face_model, voice_model = models()
-hybrid, mask = settings.hybrid_mode(), settings.mask()
+hybrid = settings.hybrid_mode()
+mask = settings.mask_toggle("capture_mask")
 
 
 def _load(upload, loader, errors):
@@ -47,7 +48,7 @@ def show_moment(image, audio, key: str) -> None:
                   voice_missing="No recording.")
 
 
-photo_tab, upload_tab, video_tab = st.tabs(["📷 Photo and voice", "📁 Upload files", "🎬 Video"])
+photo_tab, upload_tab, video_tab = st.tabs(["Photo and voice", "Upload files", "Video"])
 
 with photo_tab:
     left, right = st.columns(2, gap="large")

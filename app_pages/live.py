@@ -10,17 +10,26 @@ from emotion.rtc import IceConfigError, ice_servers
 from ui import settings, show
 from ui.models import models
 
-st.title("🎥 Live")
+INPUTS = {"both": "Camera and microphone", "camera": "Camera only", "microphone": "Microphone only"}
+STREAM_KEY = "live"  # webrtc_streamer keeps its context in st.session_state under this key
+
+st.title("Live")
 st.write("Click **START** and allow the camera and the microphone. Every face gets a box with its emotion; "
          "the voice is read from the last 3 seconds of speech. The picture is mirrored, like a selfie camera.")
 
 face_model, voice_model = models()  # loaded and warmed before START
 hybrid = settings.hybrid_mode()
+if "live_analyser" not in st.session_state:  # one per browser session: readings are never mixed
+    st.session_state["live_analyser"] = LiveAnalyser(face_model, voice_model)
+live: LiveAnalyser = st.session_state["live_analyser"]
+previous = st.session_state.get(STREAM_KEY)
+was_playing = bool(previous is not None and previous.state.playing)
 
-if "live" not in st.session_state:
-    st.session_state["live"] = LiveAnalyser(face_model, voice_model)
-live: LiveAnalyser = st.session_state["live"]
-live.configure(mask=settings.mask())
+left, right = st.columns([2, 1])
+source = left.radio("Use", list(INPUTS), format_func=INPUTS.get, horizontal=True, key="live_input",
+                    disabled=was_playing, help="Change this while stopped. Use one side alone when there is no "
+                                               "camera or no microphone, or to see what the other side says alone.")
+live.configure(mask=settings.mask_toggle("live_mask"))
 
 
 def _secrets():
@@ -36,13 +45,15 @@ except IceConfigError as exc:
     st.warning(f"The ICE server setting was ignored: {exc}. Connections only work on this computer.", icon="⚠️")
     servers = []
 
-video_col, readings_col = st.columns([3, 2], gap="large")
+video_col, readings_col = st.columns([1, 1], gap="large")
 with video_col:
     ctx = webrtc_streamer(
-        key="live",
+        key=STREAM_KEY,
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": servers},
-        media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": True},
+        media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}
+                                  if source != "microphone" else False,
+                                  "audio": source != "camera"},
         video_frame_callback=live.video_frame,  # mirrors, queues for the face worker, draws the latest boxes
         on_video_ended=live.stop,
         # Every audio frame goes to the ring buffer (no drops); a sink sends nothing back, so no echo.
@@ -53,17 +64,19 @@ with video_col:
 playing = ctx.state.playing
 
 
-@st.fragment(run_every=0.7 if playing else None)
+@st.fragment(run_every=1.0 if playing else None)
 def current_readings() -> None:
     """The latest readings (refreshed while streaming; the callbacks never touch Streamlit)."""
     snap = live.snapshot()
     if not playing:
-        st.info("Not streaming. Click **START** under the video.", icon="▶️")
+        st.info("Not streaming. Click **START** under the video." if not len(live.log) else
+                "Stopped. The session so far is below; click **START** to go on.", icon="▶️")
         return
     if not snap.video_active and not snap.audio_active:
         st.caption("Connecting… (the first frames can take a few seconds)")
-    face_missing = "No face in view." if snap.video_active else "No video yet."
-    voice_missing = "No sound is arriving from the microphone."
+    face_missing = ("The camera is off." if source == "microphone" else
+                    "No face in view." if snap.video_active else "No video yet.")
+    voice_missing = "The microphone is off." if source == "camera" else "No sound is arriving from the microphone."
     show.readings(snap.face, len(snap.faces), snap.voice, snap.hybrid, hybrid, "live",
                   face_missing=face_missing, voice_missing=voice_missing)
     st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "

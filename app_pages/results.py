@@ -6,14 +6,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from emotion import plots
 from emotion.datasets import SKIP, DatasetError, count_by_label, open_dataset
 from emotion.evaluate import evaluate_faces, evaluate_voices
-from emotion.evaluate_pairs import evaluate_pairs
 from emotion.labels import EMOTIONS
-from emotion.tables import class_table, mistakes, predictions_table
+from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
+from ui import report as show_report
 from ui.models import models
-from ui.show import CHART_CONFIG
 
 KINDS = {"image": "Faces (pictures)", "audio": "Voices (recordings)", "pairs": "Face + voice pairs (pairs.csv)"}
 FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
@@ -21,7 +19,7 @@ FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
               "whole": "Each picture is already a face crop (like FER2013)"}
 UNKNOWN = "— choose —"
 
-st.title("📊 Results")
+st.title("Results")
 st.write("How accurate is Moodlens on **your** data? Upload labelled pictures or recordings as a .zip and "
          "compare what the models say with the true labels.")
 with st.expander("How to lay out the .zip"):
@@ -71,6 +69,8 @@ kind = st.radio("What to measure", available, format_func=KINDS.get, horizontal=
 overrides: dict[str, str] = {}
 left_out: list[dict]
 if kind == "pairs":
+    st.caption("Each pair is scored three ways: the face alone, the voice alone, and both combined. Pairs made "
+               "with `python -m emotion make-pairs` are label-matched, not recorded together.")
     try:
         entries, left_out = dataset.pairs()
     except DatasetError as exc:
@@ -110,7 +110,9 @@ face_mode, mask = "auto", False
 if kind in ("image", "pairs"):
     left, right = st.columns([2, 1])
     face_mode = left.selectbox("Faces", list(FACE_MODES), format_func=FACE_MODES.get, key="face_mode")
-    mask = right.checkbox("Simulate a mask on every face", key="results_mask")
+    mask = right.checkbox("Simulate a mask on every face", key="results_mask",
+                          help="Draws a surgical mask over each face first, to see how much the face model "
+                               "loses (and, for pairs, how much the voice brings back).")
 run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask], sort_keys=True)
 
 if st.button("Run the evaluation", type="primary", icon="▶️"):
@@ -121,14 +123,15 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
         bar.progress(done / max(total, 1), text=f"Scored {done} of {total}…")
 
     if kind == "pairs":
-        reports = evaluate_pairs(entries, face_model, voice_model, face_mode, mask, skipped=left_out,
-                                 progress=progress)
+        pairs_report = evaluate_pairs(upload.getvalue(), face_model, voice_model, face_mode, mask, progress=progress)
+        reports = {"pairs": pairs_report, **modality_reports(pairs_report)}
     elif kind == "image":
-        reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out, progress=progress)}
+        reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out,
+                                          progress=progress).to_dict()}
     else:
-        reports = {"voice": evaluate_voices(entries, voice_model, skipped=left_out, progress=progress)}
+        reports = {"voice": evaluate_voices(entries, voice_model, skipped=left_out, progress=progress).to_dict()}
     bar.empty()
-    st.session_state["results"] = (run_key, {name: r.to_dict() for name, r in reports.items()})
+    st.session_state["results"] = (run_key, reports)
 
 results = st.session_state.get("results")
 if not results:
@@ -139,74 +142,39 @@ if results[0] != run_key:
 reports = results[1]
 
 
-# --- results ------------------------------------------------------------------------------------------------
-def show_report(name: str, report: dict) -> None:
-    """Metrics, confusion matrices, per-class scores, mistakes and downloads for one report."""
-    if not report["n"]:
-        st.error("No item could be scored (see the skipped files below).", icon="🚫")
-    else:
-        cols = st.columns(4)
-        cols[0].metric("Accuracy", f"{report['accuracy']:.2%}")
-        cols[1].metric("Macro F1", f"{report['macro_f1']:.3f}", help="The mean of the F1 scores of each true class: "
-                       "rare classes count as much as common ones.")
-        cols[2].metric("Items scored", report["n"])
-        cols[3].metric("Skipped", len(report["skipped"]))
-        counts_tab, share_tab = st.tabs(["Confusion matrix: counts", "Confusion matrix: share of each true class"])
-        with counts_tab:
-            st.plotly_chart(plots.confusion_heatmap(report["confusion"], report["labels"]), key=f"{name}-cm",
-                            config=CHART_CONFIG)
-        with share_tab:
-            st.plotly_chart(plots.confusion_heatmap(report["confusion"], report["labels"], normalise=True),
-                            key=f"{name}-cmn", config=CHART_CONFIG)
-        st.markdown("**Per class**")
-        st.dataframe(class_table(report), width="content",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("precision", "recall", "f1")})
-        wrong = mistakes(report)
-        if wrong:
-            st.markdown("**Some mistakes**")
-            show_mistakes(name, wrong)
-    if report["skipped"]:
-        with st.expander(f"Skipped files ({len(report['skipped'])})"):
-            st.dataframe(pd.DataFrame(report["skipped"]), hide_index=True)
-    table = predictions_table(report)
-    left, right = st.columns(2)
-    left.download_button("Download every prediction (CSV)", table.to_csv(index=False), key=f"{name}-csv",
-                         file_name=f"moodlens-{name}-predictions.csv", mime="text/csv", on_click="ignore", icon="⬇️")
-    right.download_button("Download the full report (JSON)", json.dumps(report, indent=1), key=f"{name}-json",
-                          file_name=f"moodlens-{name}-report.json", mime="application/json", on_click="ignore")
-
-
-def show_mistakes(name: str, wrong: list[dict]) -> None:
-    """Thumbnails (pictures) or players (recordings) of wrong predictions."""
-    cols = st.columns(4)
-    for i, p in enumerate(wrong):
-        caption = f"true {p['true']} → said {p['pred']}" + (f" ({p['confidence']:.0%})" if p.get("confidence") else "")
-        file = p["file"].split(" + ")[0] if name != "voice" else p["file"]
-        with cols[i % 4]:
-            try:
-                data = dataset.files[file]()
-            except (KeyError, OSError, DatasetError):
-                st.caption(f"{p['file']}: {caption}")
-                continue
-            if dataset.kind_of(file) == "image":
-                st.image(data, caption=f"{p['file'].rsplit('/', 1)[-1]}: {caption}", width=140)
-            else:
-                st.caption(f"{p['file'].rsplit('/', 1)[-1]}: {caption}")
-                st.audio(data)
+def reader(part: int | None):
+    """Reads a reported file back from the archive (for thumbnails); `part` picks image (0) or audio (1) of a pair."""
+    def read(name: str):
+        file = name.split(" + ")[part] if part is not None else name
+        try:
+            return dataset.kind_of(file), dataset.files[file]()
+        except (KeyError, IndexError, OSError, DatasetError):
+            return None
+    return read
 
 
 st.divider()
 st.header("Results")
 if kind == "pairs":
-    st.dataframe(pd.DataFrame([{"scored": label, "accuracy": r["accuracy"], "macro F1": r["macro_f1"], "items": r["n"]}
-                               for label, r in (("face alone", reports["face"]), ("voice alone", reports["voice"]),
-                                                ("face + voice", reports["fused"]))]),
+    pairs_report = reports["pairs"]
+    st.info(PAIRS_NOTE, icon="🔗")
+    rows = [("face alone", pairs_report["face"]), ("voice alone", pairs_report["voice"])]
+    rows += [(f"face + voice ({rule}{', default' if rule == pairs_report['default_rule'] else ''})", m)
+             for rule, m in pairs_report["fused"].items()]
+    st.dataframe(pd.DataFrame([{"scored": name, "accuracy": m["accuracy"], "macro F1": m["macro_f1"], "pairs": m["n"]}
+                               for name, m in rows]),
                  hide_index=True, width="content",
-                 column_config={"accuracy": st.column_config.NumberColumn(format="percent")})
+                 column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                                "macro F1": st.column_config.NumberColumn(format="%.3f")})
+    agree = pairs_report["agreement"]
+    if agree["pairs_with_both"]:
+        st.write(f"Face and voice agree on **{agree['agreement_rate']:.0%}** of the {agree['pairs_with_both']} pairs "
+                 f"where both could be read. Combined accuracy: {agree['accuracy_when_agree'] or 0:.0%} when they "
+                 f"agree, {agree['accuracy_when_disagree'] or 0:.0%} when they disagree.")
     tabs = st.tabs(["Face + voice", "Face alone", "Voice alone"])
-    for tab, name in zip(tabs, ("fused", "face", "voice")):
+    for tab, name, part in zip(tabs, ("fused", "face", "voice"), (0, 0, 1)):
         with tab:
-            show_report(name, reports[name])
+            show_report.report(name, reports[name], reader(part))
 else:
     name = next(iter(reports))
-    show_report(name, reports[name])
+    show_report.report(name, reports[name], reader(None))

@@ -229,7 +229,11 @@ class LiveAnalyser:
             view = self._frames.take(timeout=0.5)
             if view is None or not self._face_throttle.ready():
                 continue
+            began = time.monotonic()
             self._guard(self.read_faces, view)
+            # On a slow machine rest as long as the reading took: at most half the CPU goes to faces,
+            # so the media threads keep up (frames in between are skipped, not queued).
+            time.sleep(max(0.0, time.monotonic() - began - self._face_throttle.interval))
 
     def _voice_loop(self, generation: int) -> None:
         while not self._should_exit("voice", generation):

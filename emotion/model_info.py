@@ -11,20 +11,22 @@ METRICS = WEIGHTS / "metrics.json"
 MODEL_FILES = {"face": FACE_WEIGHTS, "voice": VOICE_WEIGHTS}
 
 
-def measured(path: Path = METRICS) -> dict[str, dict]:
+def measured(path: Path | None = None) -> dict[str, dict]:
     """Measured metrics per model from weights/metrics.json, e.g. {"face": {"accuracy": 0.68, ...}}.
 
     Models with no entry (or a missing/unreadable file) are left out: they are "not measured yet".
     """
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path or METRICS).read_text())
     except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
         return {}
     return {name: dict(v) for name, v in data.items()
             if name in MODEL_FILES and isinstance(v, dict) and isinstance(v.get("accuracy"), (int, float))}
 
 
-def describe(name: str, path: Path = METRICS) -> str:
+def describe(name: str, path: Path | None = None) -> str:
     """One line for a user: 'accuracy 68.2% (macro F1 0.655) on FER2013 PublicTest' or 'not measured yet'."""
     info = measured(path).get(name)
     if not info:

@@ -136,13 +136,17 @@ def _top(probs: np.ndarray | None, missing: str) -> str:
     return EMOTIONS[int(np.argmax(probs))] if probs is not None else missing
 
 
-def _fused_labels(rows: Sequence[dict], rule: str, params: dict) -> list[str]:
+def _fused_readings(rows: Sequence[dict], rule: str, params: dict) -> list:
     from .readings import Reading
 
     def reading(p):
         return Reading(p) if p is not None else None
 
-    return [hybrid(reading(r["face_probs"]), reading(r["voice_probs"]), rule, params).label for r in rows]
+    return [hybrid(reading(r["face_probs"]), reading(r["voice_probs"]), rule, params) for r in rows]
+
+
+def _fused_labels(rows: Sequence[dict], rule: str, params: dict) -> list[str]:
+    return [r.label for r in _fused_readings(rows, rule, params)]
 
 
 def evaluate_pairs(path: Path | bytes, face_model, voice_model, face_mode: str = "auto", mask: bool = False,
@@ -150,17 +154,47 @@ def evaluate_pairs(path: Path | bytes, face_model, voice_model, face_mode: str =
     """Everything `python -m emotion evaluate pairs` reports, for a folder or .zip with pairs.csv."""
     pairs, left_out = open_dataset(path).pairs()
     rows, skipped = read_pairs(pairs, face_model, voice_model, face_mode, mask, progress)
-    report = score_pairs(rows)
+    params = load_params()
+    report = score_pairs(rows, params)
+    fused = _fused_readings(rows, report["default_rule"], params)
     report.update(faces=face_mode, mask=mask, note=PAIRS_NOTE, skipped=left_out + skipped,
-                  predictions=[_row_json(r) for r in rows])
+                  predictions=[_row_json(r, f) for r, f in zip(rows, fused)])
     return report
 
 
-def _row_json(row: dict) -> dict:
-    out = {"file": row["file"], "true": row["true"]}
-    for key in ("face_probs", "voice_probs"):
-        p = row[key]
-        out[key.split("_")[0]] = ({e: round(float(v), 4) for e, v in zip(EMOTIONS, p)} if p is not None else None)
+def _probs_json(p: np.ndarray | None) -> dict | None:
+    return {e: round(float(v), 4) for e, v in zip(EMOTIONS, p)} if p is not None else None
+
+
+def _row_json(row: dict, fused) -> dict:
+    """A pair's probabilities (face, voice, fused by the default rule) and what each predicted."""
+    return {"file": row["file"], "true": row["true"], "face": _probs_json(row["face_probs"]),
+            "voice": _probs_json(row["voice_probs"]), "fused": _probs_json(fused.probs),
+            "pred": {"face": _top(row["face_probs"], NO_FACE), "voice": _top(row["voice_probs"], NO_SPEECH),
+                     "fused": fused.label},
+            "agreement": fused.agreement, "fused_from": fused.source}
+
+
+def modality_reports(report: dict) -> dict[str, dict]:
+    """evaluate_pairs' report split into one report per modality: "face", "voice" and "fused" (default rule).
+
+    Each is shaped like `evaluate.Report.to_dict()`: the same metrics as in `report`, one prediction
+    row per pair (pred, confidence, probabilities) and the skipped files, for tables and downloads.
+    """
+    out = {}
+    for name in ("face", "voice", "fused"):
+        scores = report["fused"][report["default_rule"]] if name == "fused" else report[name]
+        rows = []
+        for row in report["predictions"]:
+            probs = row[name]
+            pred = {"file": row["file"], "true": row["true"], "pred": row["pred"][name],
+                    "confidence": max(probs.values()) if probs else 0.0}
+            if probs:
+                pred["probabilities"] = probs
+            if name == "fused":
+                pred.update(agreement=row["agreement"], source=row["fused_from"])
+            rows.append(pred)
+        out[name] = {"kind": name, **scores, "skipped": report["skipped"], "predictions": rows}
     return out
 
 

@@ -11,8 +11,8 @@ from emotion import model_info
 from emotion.analyse import read_clip, read_moment, voice_over_time
 from emotion.datasets import open_dataset
 from emotion.draw import draw_faces, mirror
-from emotion.evaluate import evaluate_faces
-from emotion.evaluate_pairs import evaluate_pairs
+from emotion.evaluate import evaluate_faces, metrics
+from emotion.pairs import evaluate_pairs, modality_reports
 from emotion.face import FaceReading
 from emotion.fusion import hybrid
 from emotion.labels import EMOTIONS
@@ -113,21 +113,28 @@ def test_read_clip_makes_a_timeline_with_the_nearest_voice_window(tmp_path):
 
 # --- pairs and result tables ---------------------------------------------------------------------------------
 
-def test_pairs_are_scored_face_alone_voice_alone_and_fused():
-    dataset = open_dataset(media.make_zip(media.pairs_dataset()), "pairs.zip")
-    pairs, left_out = dataset.pairs()
-    assert len(pairs) == 4 and not left_out
+def test_pairs_report_splits_into_face_voice_and_fused_reports_with_the_same_numbers():
+    data = media.make_zip(media.pairs_dataset())
     progress = []
-    reports = evaluate_pairs(pairs, StubFaceModel("happy"), StubVoiceModel("sad"), mode="whole",
-                             progress=lambda d, t: progress.append((d, t)))
-    face, voice, fused = (reports[k].to_dict() for k in ("face", "voice", "fused"))
-    assert face["n"] == voice["n"] == fused["n"] == 4 and progress[-1] == (8, 8)
-    assert [p["pred"] for p in voice["predictions"]] == ["sad", "no speech", "sad", "no speech"]
-    rows = fused["predictions"]
-    assert [r["source"] for r in rows] == ["fused", "face", "fused", "face"]
+    report = evaluate_pairs(data, StubFaceModel("happy"), StubVoiceModel("sad"), face_mode="whole",
+                            progress=lambda d, t: progress.append((d, t)))
+    assert report["n"] == 4 and progress[-1] == (4, 4) and "label-matched" in report["note"]
+    split = modality_reports(report)
+    assert set(split) == {"face", "voice", "fused"}
+    for name, scores in (("face", report["face"]), ("voice", report["voice"]),
+                         ("fused", report["fused"][report["default_rule"]])):
+        part = split[name]
+        assert {k: part[k] for k in scores} == scores  # the same numbers as the pairs report
+        preds = [p["pred"] for p in part["predictions"]]
+        assert metrics([p["true"] for p in part["predictions"]], preds) == scores  # rows agree with the metrics
+    assert [p["pred"] for p in split["voice"]["predictions"]] == ["sad", "no speech", "sad", "no speech"]
+    fused = split["fused"]["predictions"]
+    assert [r["source"] for r in fused] == ["fused", "face", "fused", "face"]
     expected = hybrid(FaceReading(probs=one_hot("happy")), StubVoiceModel("sad").read(media.speech()))
-    assert rows[0]["pred"] == expected.label and rows[0]["agreement"] == expected.agreement
-    assert rows[1]["pred"] == "happy" and "no speech" in rows[1]["note"]
+    assert fused[0]["pred"] == expected.label and fused[0]["agreement"] == expected.agreement
+    assert fused[1]["pred"] == "happy" and fused[1]["agreement"] == ""
+    table = predictions_table(split["fused"])
+    assert len(table) == 4 and {"agreement", "source"} <= set(table.columns)
 
 
 def test_prediction_table_has_a_row_per_item_and_a_column_per_emotion():

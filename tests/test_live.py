@@ -283,3 +283,67 @@ def test_real_models_read_the_camera_face_and_the_speech(face_model, voice_model
     row = live.tick()
     assert row["voice"] in EMOTIONS and row["face"] in EMOTIONS
     live.stop(timeout=2.0)
+
+
+# --- sessions: stop/start, one side only, several at once ------------------------------------------------------
+
+def test_microphone_only_reads_the_voice_and_says_there_is_no_face():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel("sad"), clock=clock, background=False)
+    live.push_audio(media.speech())
+    row = live.tick()
+    assert row["face"] == "no face" and row["faces"] == 0
+    assert row["voice"] == "sad" and row["fused"] == "sad" and row["fused_from"] == "voice"
+    assert "no face" in live.snapshot().hybrid.note
+
+
+def test_stop_and_start_again_and_again_keeps_one_log():
+    live = LiveAnalyser(StubFaceModel(), StubVoiceModel(), face_interval=0.01, voice_interval=0.05, idle_stop=5)
+    image = np.zeros((60, 80, 3), np.uint8)
+    try:
+        for round_ in range(3):
+            began = len(live.log)
+            deadline = time.monotonic() + 3
+            while len(live.log) <= began and time.monotonic() < deadline:
+                live.process_image(image)
+                time.sleep(0.02)
+            assert live.running and len(live.log) > began, f"no new rows after start number {round_ + 1}"
+            live.stop(timeout=2.0)  # STOP (or the stream ending): the workers go, the log stays
+            assert not live.running and len(live.log) > began
+    finally:
+        live.stop(timeout=2.0)
+    times = [r["time_s"] for r in live.log.rows()]
+    assert times == sorted(times)  # one session, one clock
+
+
+def test_sessions_at_once_keep_their_own_readings():
+    """Several browser sessions share the models but each has its own analyser: nothing is mixed up."""
+    labels = ("happy", "sad", "surprise")
+    sessions = [LiveAnalyser(StubFaceModel(label), StubVoiceModel(label), face_interval=0.01, voice_interval=0.05)
+                for label in labels]
+    image = np.zeros((60, 80, 3), np.uint8)
+    clip = media.speech()
+
+    def stream(live):
+        for i in range(40):
+            live.process_image(image)
+            live.push_audio(clip[(i * 1600) % len(clip):][:1600])
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=stream, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    deadline = time.monotonic() + 3
+    while any(len(s.log) == 0 for s in sessions) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        for label, live in zip(labels, sessions):
+            rows = live.log.rows()
+            assert rows and {r["face"] for r in rows} <= {label, "no face"}
+            assert {r["voice"] for r in rows} <= {label, "no speech"}
+            assert live.snapshot().face is None or live.snapshot().face.label == label
+    finally:
+        for live in sessions:
+            live.stop(timeout=2.0)

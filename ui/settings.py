@@ -1,4 +1,4 @@
-"""The sidebar settings every page shares: Simple / Hybrid mode and the simulated mask."""
+"""Settings the pages share: the Simple / Hybrid mode (sidebar) and the simulated-mask toggle (on a page)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -6,15 +6,15 @@ import streamlit as st
 MODES = ("Simple", "Hybrid")
 MODE_HELP = ("**Simple** shows what the face and the voice say, side by side. "
              "**Hybrid** also says whether they agree and combines them into one reading.")
+MASK_HELP = ("Draws a surgical mask over each face before reading it, to see how the face model copes when the "
+             "mouth and nose are hidden, and how the voice helps in Hybrid mode.")
 
 
 def sidebar() -> None:
     """Draw the shared controls in the sidebar (call once per run, from the entry point)."""
     with st.sidebar:
         st.radio("Mode", MODES, key="mode", horizontal=True, help=MODE_HELP)
-        st.toggle("Simulate a mask", key="mask",
-                  help="Draws a surgical mask over each face before reading it, to see how the face "
-                       "model copes when the mouth and nose are hidden.")
+        st.caption("Simple: face and voice side by side. Hybrid: also whether they agree, and both combined.")
 
 
 def mode() -> str:
@@ -26,6 +26,6 @@ def hybrid_mode() -> bool:
     return mode() == "Hybrid"
 
 
-def mask() -> bool:
-    """Whether faces get a simulated mask."""
-    return bool(st.session_state.get("mask", False))
+def mask_toggle(key: str) -> bool:
+    """The "Simulate a mask" toggle of a page; whether faces get a simulated mask."""
+    return st.toggle("Simulate a mask", key=key, help=MASK_HELP)

@@ -23,7 +23,8 @@ def headline(label: str, confidence: float | None) -> str:
     return f"### {icon} {label}" + (f" &nbsp;·&nbsp; {confidence:.0%}" if confidence is not None else "")
 
 
-def bars(probs, key: str, height: int = 250) -> None:
+def bars(probs, key: str, height: int = 230) -> None:
+    """Probability bars over EMOTIONS."""
     st.plotly_chart(plots.probability_bars(probs, height=height), key=key, config=CHART_CONFIG)
 
 
@@ -63,30 +64,33 @@ def voice_panel(voice: VoiceReading | None, key: str, missing: str = "No recordi
 
 def hybrid_panel(reading: HybridReading, key: str) -> None:
     """Agreement between face and voice, and the fused reading (or why one was left out)."""
-    st.markdown("**Face + voice together**")
-    if reading.agreement:
-        icon, text = AGREEMENT[reading.agreement]
-        st.markdown(f"{icon} **{reading.agreement}** — {text}")
-    elif reading.note:
-        st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
-    if reading.probs is None:
-        st.markdown(headline("no reading", None))
-        return
-    source = {"fused": "face and voice combined", "face": "from the face only",
-              "voice": "from the voice only"}[reading.source]
-    st.markdown(headline(reading.label, reading.confidence))
-    st.caption(f"Reading {source}.")
-    bars(reading.probs, key=f"{key}-fused")
+    text, chart = st.columns([2, 3], gap="medium")
+    with text:
+        st.markdown("**Face + voice together**")
+        if reading.agreement:
+            icon, words = AGREEMENT[reading.agreement]
+            st.markdown(f"{icon} **{reading.agreement}** — {words}")
+        elif reading.note:
+            st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
+        if reading.probs is None:
+            st.markdown(headline("no reading", None))
+            return
+        source = {"fused": f"face and voice combined ({reading.rule} rule)", "face": "from the face only",
+                  "voice": "from the voice only"}[reading.source]
+        st.markdown(headline(reading.label, reading.confidence))
+        st.caption(f"Reading {source}.")
+    with chart:
+        bars(reading.probs, key=f"{key}-fused", height=220)
 
 
 def readings(face: FaceReading | None, faces: int, voice: VoiceReading | None, fused: HybridReading,
              hybrid: bool, key: str, face_missing: str = "No face found.", voice_missing: str = "No recording.") -> None:
-    """Simple mode: face and voice side by side. Hybrid mode: the same, plus the combined reading."""
-    columns = st.columns(3 if hybrid else 2, gap="large")
-    with columns[0]:
+    """Simple mode: face and voice side by side. Hybrid mode: the same, with the combined reading below."""
+    left, right = st.columns(2, gap="medium")
+    with left:
         face_panel(face, faces, key, face_missing)
-    with columns[1]:
+    with right:
         voice_panel(voice, key, voice_missing)
     if hybrid:
-        with columns[2]:
+        with st.container(border=True):
             hybrid_panel(fused, key)

@@ -1,0 +1,87 @@
+"""The results page: upload a labelled .zip, fix unknown folders, run, and see the same numbers as the CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emotion.cli import main as cli
+from tests import app_media as media
+from tests.app.helpers import errors, open_page
+
+PAGE = "app_pages/results.py"
+SAME = ("n", "accuracy", "macro_f1", "labels", "confusion", "per_class")
+
+
+def _upload(at, name: str, data: bytes):
+    at.file_uploader(key="dataset").set_value((name, data, "application/zip")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _run(at):
+    at.button[0].click().run()  # "Run the evaluation": the only button on the page before results
+    assert not at.exception, [e.value for e in at.exception]
+    return at.session_state["results"][1]
+
+
+def _cli_json(tmp_path, kind: str, archive) -> dict:
+    out = tmp_path / f"{kind}.json"
+    assert cli(["evaluate", kind, str(archive), "--json", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("kind,entries,report_name", [
+    ("face", media.face_dataset, "face"),
+    ("voice", media.voice_dataset, "voice"),
+])
+def test_numbers_equal_the_command_line(tmp_path, kind, entries, report_name):
+    archive = tmp_path / f"{kind}.zip"
+    archive.write_bytes(media.make_zip(entries()))
+    at = _upload(open_page(PAGE), archive.name, archive.read_bytes())
+    page = _run(at)[report_name]
+    expected = _cli_json(tmp_path, kind, archive)
+    assert {k: page[k] for k in SAME} == {k: expected[k] for k in SAME}
+    assert [(p["file"], p["pred"]) for p in page["predictions"]] == [(p["file"], p["pred"]) for p in expected["predictions"]]
+    metric_values = {m.label: m.value for m in at.metric}
+    assert metric_values["Accuracy"] == f"{expected['accuracy']:.2%}"
+    assert metric_values["Items scored"] == str(expected["n"])
+    assert len(at.get("plotly_chart")) == 2  # the confusion matrix: counts and row shares
+    assert [b.proto.label for b in at.get("download_button")][:1] == ["Download every prediction (CSV)"]
+
+
+def test_pairs_numbers_equal_the_command_line_and_say_they_are_label_matched(tmp_path):
+    archive = tmp_path / "pairs.zip"
+    archive.write_bytes(media.make_zip(media.pairs_dataset()))
+    at = _upload(open_page(PAGE, "Hybrid"), archive.name, archive.read_bytes())
+    assert at.radio(key="kind").value == "pairs"
+    reports = _run(at)
+    expected = _cli_json(tmp_path, "pairs", archive)
+    page = reports["pairs"]
+    for key in ("n", "face", "voice", "fused", "default_rule", "agreement"):
+        assert page[key] == expected[key], key
+    assert reports["fused"]["accuracy"] == expected["fused"][expected["default_rule"]]["accuracy"]
+    assert any("label-matched, not recorded together" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    assert list(table["scored"])[:2] == ["face alone", "voice alone"] and len(table) == 2 + len(expected["fused"])
+
+
+def test_unknown_folders_can_be_named_or_left_out(tmp_path):
+    at = _upload(open_page(PAGE), "faces.zip", media.make_zip(media.face_dataset(unknown_folder="group7")))
+    assert any("cannot tell the emotion of 1 folder" in w.value for w in at.warning)
+    ready = [m.value for m in at.markdown if "labelled item(s) ready" in m.value]
+    assert ready and "2 left out" in ready[0]
+    at.selectbox(key="map::group7").set_value("sad").run()
+    ready = [m.value for m in at.markdown if "labelled item(s) ready" in m.value]
+    assert "left out" not in ready[0]
+    report = _run(at)["face"]
+    assert sum(1 for p in report["predictions"] if "/group7/" in p["file"] and p["true"] == "sad") == 2
+
+
+@pytest.mark.parametrize("name,data,expected", [
+    ("broken.zip", b"PK\x03\x04 not really a zip", "not a readable .zip file"),
+    ("notes.zip", media.make_zip({"readme.txt": b"hello"}), "No pictures or recordings"),
+])
+def test_bad_archives_give_a_clear_message(name, data, expected):
+    at = _upload(open_page(PAGE), name, data)
+    assert any(expected in e for e in errors(at)), errors(at)

@@ -1,0 +1,124 @@
+"""Running the app with `streamlit run` and driving it from Debian's headless Chromium with a fake camera
+and microphone (see TESTING.md). Used by the browser tests and handy for screenshots by hand."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+                 "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+
+
+def missing() -> str:
+    """Why browser tests cannot run here ("" when they can)."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install playwright)"
+    return ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app_server(timeout: float = 120.0, env: dict | None = None) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` on a free port; yields its URL and stops it (by its process id) after."""
+    port = free_port()
+    log = open(ROOT / ".pytest_cache" / f"streamlit-{port}.log", "w") if (ROOT / ".pytest_cache").is_dir() \
+        else subprocess.DEVNULL
+    environ = {**os.environ, "MOODLENS_ICE_SERVERS": "[]", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with status {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer on port {port} within {timeout:.0f} s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+def launch(playwright, camera: Path | None = None, microphone: Path | None = None):
+    """Headless Chromium whose fake camera shows `camera` (.y4m) and fake microphone plays `microphone` (.wav)."""
+    args = list(CHROMIUM_ARGS)
+    if camera:
+        args.append(f"--use-file-for-fake-video-capture={camera}")
+    if microphone:
+        args.append(f"--use-file-for-fake-audio-capture={microphone}")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+
+
+def new_page(browser, width: int = 1400, height: int = 1000):
+    context = browser.new_context(permissions=["camera", "microphone"], viewport={"width": width, "height": height})
+    return context.new_page()
+
+
+def open_app(page, url: str, path: str = "", title: str = "Moodlens", timeout: float = 240) -> None:
+    """Go to a page of the app and wait until its title shows and nothing is still running."""
+    page.goto(f"{url}/{path}")
+    page.get_by_role("heading", name=title).first.wait_for(timeout=timeout * 1000)
+    settle(page, timeout)
+
+
+def settle(page, timeout: float = 120) -> None:
+    """Wait until Streamlit's script has finished (its "running" indicator is gone)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=timeout * 1000)
+
+
+def wait_for_text(page, pattern, timeout: float = 120, interval: float = 1.0) -> str:
+    """Poll the page's text until `pattern` (a compiled regex) matches; returns the match."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.inner_text("body")
+        found = pattern.search(text)
+        if found:
+            return found.group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern.pattern!r} did not appear within {timeout:.0f} s; the page says:\n"
+                                 + text[-3000:])
+        page.wait_for_timeout(interval * 1000)
+
+
+def choose_mode(page, mode: str) -> None:
+    """Pick Simple or Hybrid in the sidebar."""
+    page.locator("[data-testid=stSidebar]").get_by_text(mode, exact=True).click()

@@ -1,0 +1,114 @@
+"""The app in a real browser: live webcam + microphone (fake devices), capture with uploads, results with a zip."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import app_media as media
+from tests.browser.harness import choose_mode, open_app, settle, wait_for_text
+
+pytestmark = pytest.mark.browser
+
+EMOTION = "(?:angry|disgust|fear|happy|neutral|sad|surprise)"
+FACE_READ = re.compile(rf"Face\n+\S* ?{EMOTION}\s+·\s+\d+%")
+VOICE_READ = re.compile(rf"Voice\n+\S* ?(?:{EMOTION}\s+·\s+\d+%|no speech)")
+AGREEMENT = re.compile(r"same emotion|same valence|conflict|Only one side could be read")
+
+# Saturated pixels in the video: the camera shows a grey face, so colour can only come from the drawn box and label.
+COLOURED_PIXELS = """(video) => {
+  const c = document.createElement('canvas');
+  c.width = video.videoWidth; c.height = video.videoHeight;
+  if (!c.width) return -1;
+  const g = c.getContext('2d'); g.drawImage(video, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (Math.max(d[i], d[i+1], d[i+2]) - Math.min(d[i], d[i+1], d[i+2]) > 90) n++;
+  }
+  return n;
+}"""
+
+
+def _stream_frame(page):
+    for frame in page.frames:
+        if frame.query_selector("video"):
+            return frame
+    raise AssertionError("no video element in the WebRTC component")
+
+
+def _wait_for_box(page, timeout: float = 60) -> int:
+    frame = _stream_frame(page)
+    deadline = timeout * 1000
+    waited = 0
+    while waited < deadline:
+        n = frame.locator("video").evaluate(COLOURED_PIXELS)
+        if n > 200:
+            return n
+        page.wait_for_timeout(1000)
+        waited += 1000
+    raise AssertionError("no face box was drawn on the video")
+
+
+def test_home_page_explains_the_app(page, app_url, shots):
+    open_app(page, app_url)
+    text = page.inner_text("body")
+    assert "emotions from a face and from a voice" in text
+    assert re.search(r"Face: .*(accuracy \d|not measured yet)", text)
+    page.screenshot(path=shots / "home.png", full_page=True)
+
+
+def test_live_page_labels_the_face_and_the_voice_in_both_modes_and_keeps_the_log(page, app_url, shots):
+    open_app(page, app_url, "live", title="Live")
+    page.screenshot(path=shots / "live-before-start.png", full_page=True)
+    page.frame_locator("iframe").first.get_by_role("button", name="START").click()
+    wait_for_text(page, FACE_READ, timeout=180)
+    wait_for_text(page, VOICE_READ, timeout=90)
+    assert re.search(r"Faces in view: 1", page.inner_text("body"))
+    _wait_for_box(page)
+    page.screenshot(path=shots / "live-simple.png", full_page=True)
+
+    choose_mode(page, "Hybrid")
+    wait_for_text(page, re.compile(r"Face \+ voice together"), timeout=60)
+    wait_for_text(page, AGREEMENT, timeout=60)
+    wait_for_text(page, FACE_READ, timeout=60)
+    page.screenshot(path=shots / "live-hybrid.png", full_page=True)
+
+    wait_for_text(page, re.compile(r"Download the session log \(CSV\)"), timeout=60)
+    page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
+    wait_for_text(page, re.compile(r"Stopped\. The session so far is below"), timeout=60)
+    assert "Download the session log (CSV)" in page.inner_text("body")  # the log outlives the stream
+    page.screenshot(path=shots / "live-stopped.png", full_page=True)
+
+
+def test_capture_page_reads_an_uploaded_picture_and_recording(page, app_url, shots, tmp_path):
+    image = tmp_path / "face.png"
+    image.write_bytes(media.png_bytes(media.camera_frame()))
+    open_app(page, app_url, "capture", title="Capture")
+    page.get_by_role("tab", name="Upload files").click()
+    uploaders = page.locator("[data-testid=stFileUploader]")
+    uploaders.filter(has_text="A picture with a face").locator("input[type=file]").set_input_files(str(image))
+    settle(page)
+    uploaders.filter(has_text="A recording of speech").locator("input[type=file]").set_input_files(str(media.SPEECH))
+    settle(page)
+    wait_for_text(page, FACE_READ, timeout=60)
+    wait_for_text(page, VOICE_READ, timeout=60)
+    page.screenshot(path=shots / "capture-simple.png", full_page=True)
+    choose_mode(page, "Hybrid")
+    settle(page)
+    wait_for_text(page, AGREEMENT, timeout=60)
+    page.screenshot(path=shots / "capture-hybrid.png", full_page=True)
+
+
+def test_results_page_measures_a_small_zip(page, app_url, shots, tmp_path):
+    archive = tmp_path / "faces.zip"
+    archive.write_bytes(media.make_zip(media.face_dataset()))
+    open_app(page, app_url, "results", title="Results")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(archive))
+    settle(page)
+    page.get_by_role("button", name="Run the evaluation").click()
+    settle(page)
+    wait_for_text(page, re.compile(r"Accuracy\n+\d+\.\d\d%"), timeout=120)
+    page.get_by_text("Confusion matrix: counts").first.wait_for()
+    assert page.locator("[data-testid=stPlotlyChart]").count() >= 1
+    page.screenshot(path=shots / "results-faces.png", full_page=True)

@@ -1,0 +1,69 @@
+"""Showing an evaluation report: headline numbers, confusion matrices, per-class scores, mistakes, downloads."""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from emotion import plots
+from emotion.tables import class_table, mistakes, predictions_table
+from ui.show import CHART_CONFIG
+
+Reader = Callable[[str], tuple[str, bytes] | None]  # file name -> (kind, bytes), or None when unreadable
+
+
+def report(name: str, result: dict, read: Reader) -> None:
+    """Metrics, confusion matrices, per-class scores, mistakes and downloads for one report."""
+    if not result["n"]:
+        st.error("No item could be scored (see the skipped files below).", icon="🚫")
+    else:
+        cols = st.columns(4)
+        cols[0].metric("Accuracy", f"{result['accuracy']:.2%}")
+        cols[1].metric("Macro F1", f"{result['macro_f1']:.3f}", help="The mean of the F1 scores of each true "
+                       "class: rare classes count as much as common ones.")
+        cols[2].metric("Items scored", result["n"])
+        cols[3].metric("Skipped", len(result["skipped"]))
+        counts_tab, share_tab = st.tabs(["Confusion matrix: counts", "Confusion matrix: share of each true class"])
+        with counts_tab:
+            st.plotly_chart(plots.confusion_heatmap(result["confusion"], result["labels"]), key=f"{name}-cm",
+                            config=CHART_CONFIG)
+        with share_tab:
+            st.plotly_chart(plots.confusion_heatmap(result["confusion"], result["labels"], normalise=True),
+                            key=f"{name}-cmn", config=CHART_CONFIG)
+        st.caption("Rows are the true labels, columns what Moodlens said.")
+        st.markdown("**Per class**")
+        st.dataframe(class_table(result), width="content",
+                     column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                    for c in ("precision", "recall", "f1")})
+        wrong = mistakes(result)
+        if wrong:
+            st.markdown("**Some mistakes**")
+            _mistakes(wrong, read)
+    if result["skipped"]:
+        with st.expander(f"Skipped files ({len(result['skipped'])})"):
+            st.dataframe(pd.DataFrame(result["skipped"]), hide_index=True)
+    left, right = st.columns(2)
+    left.download_button("Download every prediction (CSV)", predictions_table(result).to_csv(index=False),
+                         key=f"{name}-csv", file_name=f"moodlens-{name}-predictions.csv", mime="text/csv",
+                         on_click="ignore", icon="⬇️")
+    right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
+                          file_name=f"moodlens-{name}-report.json", mime="application/json", on_click="ignore")
+
+
+def _mistakes(wrong: list[dict], read: Reader) -> None:
+    """Thumbnails (pictures) or players (recordings) of wrong predictions."""
+    cols = st.columns(4)
+    for i, p in enumerate(wrong):
+        said = f"true {p['true']} → said {p['pred']}" + (f" ({p['confidence']:.0%})" if p.get("confidence") else "")
+        found = read(p["file"])
+        with cols[i % 4]:
+            short = p["file"].rsplit("/", 1)[-1]
+            if found is None:
+                st.caption(f"{short}: {said}")
+            elif found[0] == "image":
+                st.image(found[1], caption=f"{short}: {said}", width=140)
+            else:
+                st.caption(f"{short}: {said}")
+                st.audio(found[1])
