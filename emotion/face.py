@@ -55,29 +55,39 @@ def merge_boxes(boxes: list[Box], scores: list[float], overlap: float = 0.3) -> 
 class HaarDetector:
     """OpenCV Haar cascades (shipped in opencv-python 4.x): frontal faces plus both profiles.
 
-    Works on a contrast-equalised grayscale copy, so dim and back-lit faces are found too.
+    Works on a contrast-equalised (CLAHE) grayscale copy scaled down to `max_side`, so dim and back-lit
+    faces are found too. `frontal` picks the frontal cascade ("default", "alt", "alt2" or "alt_tree");
+    `profiles` adds the profile cascade on the image and its mirror. benchmarks/face_detection.py
+    measures the choices.
     """
 
     name = "haar"
 
-    def __init__(self, max_side: int = 480, min_face: int = 24, profiles: bool = True):
+    def __init__(self, max_side: int = 480, min_face: int = 24, profiles: bool = True, frontal: str = "default",
+                 clahe: bool = True, min_neighbors: int = 5, scale_factor: float = 1.1):
         root = Path(cv2.data.haarcascades)
-        self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
+        self.frontal = cv2.CascadeClassifier(str(root / f"haarcascade_frontalface_{frontal}.xml"))
+        if self.frontal.empty():
+            raise ValueError(f"unknown frontal cascade {frontal!r}")
         self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml")) if profiles else None
-        self.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+        self.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if clahe else None
         self.max_side, self.min_face = max_side, min_face
+        self.min_neighbors, self.scale_factor = min_neighbors, scale_factor
 
-    def detect(self, image: np.ndarray) -> list[Box]:
-        """Face boxes in `image` (BGR or gray), largest first."""
+    def _gray(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         small, scale = fit_within(image, self.max_side)
         gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        gray = self.clahe.apply(gray)
+        return (self.clahe.apply(gray) if self.clahe is not None else gray), scale
+
+    def _candidates(self, gray: np.ndarray) -> tuple[list[Box], list[float]]:
+        """All cascade hits in `gray` with a score (frontal hits outrank profile hits)."""
         min_size = (self.min_face, self.min_face)
         found: list[Box] = []
         scores: list[float] = []
 
         def run(cascade, img, flipped: bool, bonus: float):
-            rects, _, weights = cascade.detectMultiScale3(img, scaleFactor=1.1, minNeighbors=5, minSize=min_size,
+            rects, _, weights = cascade.detectMultiScale3(img, scaleFactor=self.scale_factor,
+                                                          minNeighbors=self.min_neighbors, minSize=min_size,
                                                           outputRejectLevels=True)
             for (x, y, w, h), wt in zip(rects, np.ravel(weights) if len(rects) else []):
                 if flipped:
@@ -89,7 +99,12 @@ class HaarDetector:
         if self.profile is not None:
             run(self.profile, gray, False, 0.0)
             run(self.profile, cv2.flip(gray, 1), True, 0.0)
-        boxes = merge_boxes(found, scores)
+        return found, scores
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        """Face boxes in `image` (BGR or gray), largest first."""
+        gray, scale = self._gray(image)
+        boxes = merge_boxes(*self._candidates(gray))
         boxes = [tuple(int(round(v / scale)) for v in b) for b in boxes]
         return sorted(boxes, key=lambda b: -b[2] * b[3])
 

@@ -3,7 +3,9 @@
 A frame (40 ms, 10 ms hop) is speech when it is loud enough, stands out from the recording's noise
 floor, and is voiced: periodic with a pitch between 70 and 400 Hz, measured by YIN's cumulative
 mean normalised difference. Steady tones (a hum, a beep) are voiced too, so a recording whose pitch
-hardly moves is not speech either.
+hardly moves is not speech either. Music is voiced too: a recording whose loudness pulses with a
+steady beat (the autocorrelation of its onset strength has a strong peak at a lag of 0.2-1.5 s, as
+notes and drum hits on a beat make; syllables are far less regular) is not speech.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ ABOVE_NOISE_DB = 3.0  # speech frames stand out at least this much from the quie
 VOICING_THRESHOLD = 0.3  # YIN aperiodicity below this is voiced
 MIN_SPEECH_SECONDS = 0.25
 MIN_PITCH_SPREAD = 0.35  # semitones; steadier than this is a tone, not a voice
+BEAT_LAGS = (0.2, 1.5)  # seconds between beats looked at: 40-300 beats per minute
+MAX_BEAT_STRENGTH = 0.5  # onset autocorrelation above this is a beat (speech: at most ~0.4)
+MIN_BEAT_SECONDS = 1.0  # shorter sounds are too short to tell a beat
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +88,23 @@ def aperiodicity(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return window[np.arange(len(window)), best], best + MIN_LAG
 
 
+def beat_strength(audio: np.ndarray) -> float:
+    """How regular the sound's onsets are: the highest normalised autocorrelation of librosa's onset
+    strength at lags in BEAT_LAGS (0 = no beat, 1 = a perfect one). 0 for clips under MIN_BEAT_SECONDS."""
+    import librosa
+
+    if len(audio) < MIN_BEAT_SECONDS * SAMPLE_RATE:
+        return 0.0
+    env = librosa.onset.onset_strength(y=np.asarray(audio, np.float32), sr=SAMPLE_RATE, hop_length=HOP)
+    env = env - env.mean()
+    lo = int(BEAT_LAGS[0] * SAMPLE_RATE / HOP)
+    hi = min(int(BEAT_LAGS[1] * SAMPLE_RATE / HOP), len(env) // 2)
+    ac = librosa.autocorrelate(env, max_size=hi + 1)
+    if hi <= lo or ac[0] <= 0:
+        return 0.0
+    return float(ac[lo:hi + 1].max() / ac[0])
+
+
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
     """Find voiced speech in mono 16 kHz audio."""
     duration = len(audio) / SAMPLE_RATE
@@ -106,6 +128,10 @@ def detect_speech(audio: np.ndarray) -> SpeechActivity:
     semitones = 12 * np.log2(SAMPLE_RATE / period[voiced])
     if np.percentile(semitones, 90) - np.percentile(semitones, 10) < MIN_PITCH_SPREAD:
         return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (a steady tone)")
+    # From the first to the last sounding frame (within 40 dB of the loudest): silence has no beat.
+    sounding = np.flatnonzero(db > max(ABS_FLOOR_DB, db.max() - 40))
+    if beat_strength(audio[sounding[0] * HOP:sounding[-1] * HOP + FRAME]) > MAX_BEAT_STRENGTH:
+        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (music: a steady beat)")
     # Speech = voiced frames plus the unvoiced consonants around them (within 150 ms).
     near = np.convolve(voiced.astype(float), np.ones(31), mode="same") > 0
     return SpeechActivity(loud & near, voiced_seconds, duration, "")

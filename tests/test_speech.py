@@ -1,12 +1,13 @@
-"""The speech gate: silence, noise, hum, tones and clicks are "no speech"; spoken sentences are speech."""
+"""The speech gate: silence, noise, hum, tones, clicks and music are "no speech"; spoken sentences are speech."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from emotion.audio import SAMPLE_RATE, load_audio
-from emotion.speech import detect_speech
+from emotion.speech import MAX_BEAT_STRENGTH, beat_strength, detect_speech
 from media import add_noise, coloured_noise, tone
+from music import music
 
 SECONDS = 3.0
 N = int(SECONDS * SAMPLE_RATE)
@@ -142,3 +143,43 @@ def test_span_covers_the_speech_between_silences(sentences):
 
 def test_span_of_no_speech_is_the_whole_clip():
     assert detect_speech(np.zeros(N, np.float32)).span() == (0, N)
+
+
+# --- music -------------------------------------------------------------------------------------
+
+MUSIC = music()
+
+
+@pytest.mark.parametrize("name", sorted(MUSIC))
+def test_music_is_not_speech(name):
+    activity = detect_speech(MUSIC[name])
+    assert not activity.has_speech, f"{name} was taken for speech"
+    assert activity.reason
+
+
+@pytest.mark.parametrize("name", ["piano melody", "flute melody with vibrato", "staccato organ", "fast drum loop",
+                                  "band (melody, chords, drums)", "melody over drums"])
+def test_voiced_music_is_rejected_for_its_beat(name):
+    """These are voiced enough to pass the older checks: the beat is what gives them away."""
+    assert detect_speech(MUSIC[name]).reason == "no speech (music: a steady beat)"
+    assert beat_strength(MUSIC[name]) > MAX_BEAT_STRENGTH
+
+
+@pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
+def test_sentences_have_no_beat(sentences, name):
+    assert beat_strength(sentences[name]) < MAX_BEAT_STRENGTH - 0.15
+
+
+@pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
+@pytest.mark.parametrize("snr_db", [20, 10, 0])
+def test_speech_over_background_music_is_speech(sentences, name, snr_db):
+    x = sentences[name]
+    band = np.resize(MUSIC["band (melody, chords, drums)"], len(x))
+    band = band / np.sqrt(np.mean(band ** 2)) * np.sqrt(np.mean(x ** 2)) / 10 ** (snr_db / 20)
+    assert detect_speech(x + band).has_speech
+
+
+def test_beat_strength_of_short_or_empty_sounds_is_zero():
+    assert beat_strength(np.zeros(0, np.float32)) == 0.0
+    assert beat_strength(MUSIC["drum loop"][: SAMPLE_RATE // 2]) == 0.0
+    assert beat_strength(np.zeros(N, np.float32)) == 0.0
