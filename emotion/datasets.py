@@ -198,7 +198,7 @@ def _safe_member_name(info: zipfile.ZipInfo) -> str | None:
 def _from_zip(data: bytes | Path, label: str) -> Dataset:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # ValueError: names that are not UTF-8
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:  # non-UTF-8 names, zip64 versions zipfile lacks
         raise DatasetError(f"{label} is not a readable .zip file") from exc
     infos = [i for i in archive.infolist() if not i.filename.endswith("/")]  # is_dir() fails on an empty name
     if len(infos) > MAX_FILES:

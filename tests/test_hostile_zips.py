@@ -267,3 +267,12 @@ def test_names_marked_utf8_that_are_not(sandbox):
     data = _set_flag_and_method(make_zip({"happy/X.png": PNG}).replace(b"/X.png", b"/\xbc.png"), flag=0x800)
     with pytest.raises(DatasetError, match="not a readable .zip"):
         open_dataset(data)
+
+
+def test_a_zip_needing_a_newer_zip_version_is_a_clear_error():
+    """zipfile raises NotImplementedError for 'version needed to extract' above 6.3 (found by hypothesis)."""
+    data = bytearray(make_zip({"happy/a.png": png_bytes(np.zeros((8, 8), np.uint8))}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = (64).to_bytes(2, "little")  # version needed to extract: 6.4
+    with pytest.raises(DatasetError, match="not a readable .zip"):
+        open_dataset(bytes(data))
