@@ -335,7 +335,7 @@ def test_sessions_at_once_keep_their_own_readings():
         t.start()
     for t in threads:
         t.join()
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # generous: CI machines can be busy
     while any(len(s.log) == 0 for s in sessions) and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
