@@ -261,10 +261,11 @@ class FaceModel:
             probs = self._call(crops).numpy()
         return probs.astype(np.float32)
 
-    def warm_up(self) -> None:
-        """Run once so the first real frame does not pay for graph tracing."""
+    def warm_up(self, detector: str = DEFAULT_DETECTOR) -> None:
+        """Run once so the first real frame does not pay for graph tracing or loading the detector."""
         for n in (1, 2, 3):
             self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
+        get_detector(detector).detect(np.full((240, 320, 3), 128, np.uint8))
 
     def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
              mask: bool = False, boxes: list[Box] | None = None) -> list[FaceReading]:
