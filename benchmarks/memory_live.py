@@ -47,15 +47,15 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def fake_media(tmp: Path) -> tuple[Path, Path]:
-    """A 20 s camera clip (.y4m, 640x480, 15 fps) and a 48 kHz mono microphone WAV."""
+def fake_media(tmp: Path, seconds: float = 20.0) -> tuple[Path, Path]:
+    """A camera clip (.y4m, 640x480, 15 fps, `seconds` long) and a 48 kHz mono microphone WAV."""
     from media import face_photo
 
     faces = sorted((ROOT / "tests" / "fixtures" / "faces").glob("*.jpg"))
     png = tmp / "face.png"
     cv2.imwrite(str(png), face_photo(cv2.imread(str(faces[0]), cv2.IMREAD_GRAYSCALE)))
     cam, mic = tmp / "cam.y4m", tmp / "mic.wav"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png), "-t", "20", "-r", "15",
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png), "-t", str(seconds), "-r", "15",
                     "-vf", "scale=640:480", "-pix_fmt", "yuv420p", str(cam)], check=True)
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", "3", "-i",
                     str(ROOT / "tests" / "fixtures" / "speech.wav"), "-ar", "48000", "-ac", "1", str(mic)], check=True)
@@ -79,12 +79,14 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--port", type=int, default=8598)
     ap.add_argument("--screenshot", help="save a screenshot of the page at the end (or on failure) here")
+    ap.add_argument("--camera-seconds", type=float, default=20.0,
+                    help="length of the fake camera clip (460 kB per frame at 15 fps; Chromium loops it)")
     ap.add_argument("--start-timeout", type=float, default=300.0, help="seconds to wait for the START button")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        cam, mic = fake_media(Path(tmp))
+        cam, mic = fake_media(Path(tmp), args.camera_seconds)
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
                                  str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -108,11 +110,13 @@ def main() -> None:
                     raise
                 print(f"streaming; RSS at start {rss_mb(proc.pid):.0f} MB", file=sys.stderr, flush=True)
                 t0 = time.time()
+                stop = page.frame_locator("iframe").first.get_by_role("button", name="STOP")
                 while time.time() - t0 < args.minutes * 60:
-                    samples.append((time.time() - t0, rss_mb(proc.pid)))
-                    print(f"{samples[-1][0]:6.0f} s  {samples[-1][1]:7.1f} MB", file=sys.stderr, flush=True)
+                    samples.append((time.time() - t0, rss_mb(proc.pid), stop.is_visible()))
+                    print(f"{samples[-1][0]:6.0f} s  {samples[-1][1]:7.1f} MB  streaming={samples[-1][2]}",
+                          file=sys.stderr, flush=True)
                     page.wait_for_timeout(args.every * 1000)
-                samples.append((time.time() - t0, rss_mb(proc.pid)))
+                samples.append((time.time() - t0, rss_mb(proc.pid), stop.is_visible()))
                 if args.screenshot:
                     page.screenshot(path=args.screenshot, full_page=True)
                 browser.close()
@@ -126,10 +130,12 @@ def main() -> None:
     load = os.getloadavg()
     print(f"Live session memory: Streamlit server RSS while streaming fake camera + microphone for "
           f"{args.minutes:g} min. Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f}.\n")
-    print("| seconds | RSS MB |\n|---|---|")
-    for t, mb in samples:
-        print(f"| {t:.0f} | {mb:.0f} |")
-    after = [(t, mb) for t, mb in samples if t >= 60]
+    print("| seconds | RSS MB | streaming (STOP shown) |\n|---|---|---|")
+    for t, mb, on in samples:
+        print(f"| {t:.0f} | {mb:.0f} | {'yes' if on else 'NO'} |")
+    if not all(on for _, _, on in samples):
+        print("\nThe stream stopped during the run: these figures do not measure a live session.")
+    after = [(t, mb) for t, mb, _ in samples if t >= 60]
     if len(after) >= 2:
         slope = (after[-1][1] - after[0][1]) / ((after[-1][0] - after[0][0]) / 60)
         print(f"\nAfter the first minute: {after[0][1]:.0f} -> {after[-1][1]:.0f} MB, {slope:+.1f} MB per minute.")
