@@ -71,8 +71,9 @@ def settings() -> dict[str, callable]:
             out[f"haar default+profile {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, clahe=c)
             out[f"haar alt2+profile {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, frontal="alt2", clahe=c)
     out["mtcnn 320 min20"] = lambda: MTCNNDetector(320, min_face=20)
-    out["mtcnn 640 min24"] = lambda: MTCNNDetector(640, min_face=24)  # the MTCNNDetector defaults
-    out["mtcnn 640 min24 t0.8"] = lambda: MTCNNDetector(640, min_face=24, threshold=0.8)
+    out["mtcnn 320 min20 t0.7"] = lambda: MTCNNDetector(320, min_face=20, threshold=0.7)
+    out["mtcnn 480 min20"] = lambda: MTCNNDetector(480, min_face=20)
+    out["mtcnn 640 min20"] = lambda: MTCNNDetector(640, min_face=20)
     out["mtcnn 1024 min20"] = lambda: MTCNNDetector(1024, min_face=20)
     try:  # settings that exist only once emotion/face.py has them
         from emotion.face import DETECTORS

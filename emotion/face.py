@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -109,17 +111,33 @@ class HaarDetector:
         return sorted(boxes, key=lambda b: -b[2] * b[3])
 
 
+MTCNN_MAX_MIN_FACE = 20
+
+
 class MTCNNDetector:
-    """The `mtcnn` package's three-stage CNN detector (weights ship in the package; runs on TensorFlow)."""
+    """The `mtcnn` package's three-stage CNN detector (weights ship in the package; runs on TensorFlow).
+
+    Works on a copy scaled down to `max_side` (320 by default: the benchmark's best recall, at about
+    twice Haar's cost), finds faces of `min_face` pixels or more in that copy, and keeps those with
+    confidence >= `threshold`. `min_face` is at most 20: above that, mtcnn 1.0.0 builds its image
+    pyramid down to levels under 12 px, PNet fails on them and the package returns no faces at all
+    (with 24 it found none in 640x480 frames); to skip small faces, lower `max_side` instead.
+    """
 
     name = "mtcnn"
 
-    def __init__(self, max_side: int = 640, min_face: int = 24, threshold: float = 0.9):
+    def __init__(self, max_side: int = 320, min_face: int = 20, threshold: float = 0.9):
+        if not 1 <= min_face <= MTCNN_MAX_MIN_FACE:
+            raise ValueError(f"min_face must be between 1 and {MTCNN_MAX_MIN_FACE} (got {min_face})")
+        from .runtime import import_tensorflow
+
+        import_tensorflow()
         from mtcnn import MTCNN
         self.mtcnn = MTCNN()
         self.max_side, self.min_face, self.threshold = max_side, min_face, threshold
 
     def detect(self, image: np.ndarray) -> list[Box]:
+        """Face boxes in `image` (BGR or gray), largest first."""
         small, scale = fit_within(image, self.max_side)
         rgb = cv2.cvtColor(small, cv2.COLOR_GRAY2RGB if small.ndim == 2 else cv2.COLOR_BGR2RGB)
         faces = self.mtcnn.detect_faces(rgb, min_face_size=self.min_face)
@@ -133,14 +151,27 @@ class MTCNNDetector:
 
 
 DETECTORS = {"haar": HaarDetector, "mtcnn": MTCNNDetector}
-DEFAULT_DETECTOR = "haar"
+# MTCNN finds dark, back-lit, turned and masked faces that the Haar cascades miss, at about twice
+# their CPU cost: see benchmarks/RESULTS-detection.md.
+DEFAULT_DETECTOR = "mtcnn"
 
 
-@functools.lru_cache(maxsize=4)
 def get_detector(name: str = DEFAULT_DETECTOR):
-    """A shared detector instance by name ("haar" or "mtcnn")."""
+    """A shared detector instance by name (one of DETECTORS); the same object for the same name.
+
+    Without the `mtcnn` package installed, "mtcnn" falls back to Haar with a warning.
+    """
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}")
+    if name == "mtcnn" and importlib.util.find_spec("mtcnn") is None:
+        warnings.warn("the mtcnn package is not installed: using OpenCV's Haar face detector, which misses "
+                      "more turned, dark and masked faces (pip install mtcnn)", stacklevel=2)
+        name = "haar"
+    return _shared_detector(name)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_detector(name: str):
     return DETECTORS[name]()
 
 
@@ -230,10 +261,11 @@ class FaceModel:
             probs = self._call(crops).numpy()
         return probs.astype(np.float32)
 
-    def warm_up(self) -> None:
-        """Run once so the first real frame does not pay for graph tracing."""
+    def warm_up(self, detector: str = DEFAULT_DETECTOR) -> None:
+        """Run once so the first real frame does not pay for graph tracing or loading the detector."""
         for n in (1, 2, 3):
             self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
+        get_detector(detector).detect(np.full((240, 320, 3), 128, np.uint8))
 
     def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
              mask: bool = False, boxes: list[Box] | None = None) -> list[FaceReading]:

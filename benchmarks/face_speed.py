@@ -1,0 +1,233 @@
+"""Face speed: detection + classification frames/s at 640x480, per-face classifier latency, and the
+`fer` package's pipeline on the same frames.
+
+    python benchmarks/face_speed.py                                  # our pipeline only
+    pip install --no-deps --target /tmp/fer_pkg fer                  # fer only for this benchmark
+    python benchmarks/face_speed.py --fer /tmp/fer_pkg               # ... and side by side with fer
+
+`fer` is never an app dependency: `--fer DIR` puts a `pip install --no-deps --target DIR fer` on
+sys.path for this process only (fer imports pkg_resources and requests, which our environment has;
+its other dependencies are not needed for Haar detection + its TFLite/Keras model).
+
+Frames: the committed FER2013 fixture faces (tests/fixtures/faces) scaled up and placed on a
+photo-like 640x480 scene, 1 face (220 px) or 3 faces (150 px). Every number is a median over
+`--frames` calls after a warm-up: wall-clock, and the process's CPU time summed over its threads
+(less sensitive to other load on the machine), with the libraries' default threads. A script, not a
+test: it prints Markdown. Timings depend on what else runs on the machine; the header says the load.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from emotion.face import DEFAULT_DETECTOR, FACE_SIZE, HaarDetector, crop_face, get_detector  # noqa: E402
+from emotion.runtime import import_tensorflow  # noqa: E402
+
+FACES = ROOT / "tests" / "fixtures" / "faces"
+
+
+def frames(n_faces: int, count: int) -> list[np.ndarray]:
+    """`count` 640x480 BGR frames with `n_faces` fixture faces each (different faces per frame)."""
+    from media import photo_background
+
+    faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted(FACES.glob("*.jpg"))]
+    spots = {1: [((330, 110), 220)], 3: [((20, 300), 150), ((245, 60), 150), ((470, 300), 150)]}[n_faces]
+    out = []
+    for i in range(count):
+        scene = photo_background(seed=i)
+        for j, ((x, y), side) in enumerate(spots):
+            face = cv2.resize(faces[(i + j) % len(faces)], (side, side), interpolation=cv2.INTER_CUBIC)
+            scene[y:y + side, x:x + side] = cv2.cvtColor(face, cv2.COLOR_GRAY2BGR)
+        out.append(scene)
+    return out
+
+
+class Ms(float):
+    """Median wall-clock ms, carrying the median process-CPU ms (all threads) as `.cpu`."""
+
+    cpu: float
+
+
+def median_ms(fn, items, warm: int = 3) -> Ms:
+    for it in items[:warm]:
+        fn(it)
+    wall, cpu = [], []
+    for it in items:
+        t, c = time.perf_counter(), time.process_time()
+        fn(it)
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    out = Ms(statistics.median(wall))
+    out.cpu = statistics.median(cpu)
+    return out
+
+
+def row(name: str, ms: Ms, note: str = "") -> str:
+    cpu = f"{ms.cpu:.1f}" if hasattr(ms, "cpu") else "-"
+    return f"| {name} | {ms:.1f} | {1000 / ms:.0f} | {cpu} | {note} |"
+
+
+def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
+    from emotion.face import load_face_model
+
+    model = load_face_model()
+    model.warm_up()
+    rows, key = [], {}
+    one, three = frames(1, n_frames), frames(3, n_frames)
+    det = get_detector()
+    found1 = np.mean([len(det.detect(f)) for f in one])
+    found3 = np.mean([len(det.detect(f)) for f in three])
+    for n, fs, found in ((1, one, found1), (3, three, found3)):
+        ms = median_ms(lambda f: model.read(f, mode="detect"), fs)
+        key[f"ours {n}"] = ms
+        rows.append(row(f"ours: detect ({DEFAULT_DETECTOR}) + classify, {n} face(s)", ms, f"{found:.1f} faces found/frame"))
+        rows.append(row(f"ours: detect only ({DEFAULT_DETECTOR}), {n} face(s)", median_ms(det.detect, fs)))
+    for side in (320, 640):
+        d = HaarDetector(max_side=side, profiles=False) if DEFAULT_DETECTOR == "haar" else None
+        if d is not None:
+            rows.append(row(f"  variant: haar frontal-only at max_side {side}, 1 face", median_ms(d.detect, one),
+                            f"{np.mean([len(d.detect(f)) for f in one]):.1f} faces found/frame"))
+    crops1 = [np.stack([crop_face(f, (330, 110, 220, 220))]) for f in one]
+    crops3 = [np.stack([crop_face(f, b) for b in ((20, 300, 150, 150), (245, 60, 150, 150), (470, 300, 150, 150))])
+              for f in three]
+    key["clf 1"] = median_ms(model.predict, crops1)
+    rows.append(row("ours: classifier, 1 face (flip-averaged: batch of 2)", key["clf 1"], "per face"))
+    ms3 = median_ms(model.predict, crops3)
+    rows.append(row("ours: classifier, 3 faces in one batch", ms3, f"{ms3 / 3:.1f} ms per face"))
+    ms3s = median_ms(lambda c: [model.predict(c[i:i + 1]) for i in range(3)], crops3)
+    rows.append(row("  variant: 3 faces one call each (no batching)", ms3s, f"{ms3s / 3:.1f} ms per face"))
+    model.flip_average = False
+    rows.append(row("  variant: classifier without flip averaging, 1 face", median_ms(model.predict, crops1), "per face"))
+    model.flip_average = True
+    rows.append(row("  variant: keras model.predict() instead of the tf.function call, 1 face",
+                    median_ms(lambda c: model.model.predict(c[..., None].astype(np.float32), verbose=0), crops1[:20]),
+                    "why direct calls"))
+    if tflite:
+        more, runs = tflite_rows(model, crops1)
+        rows += more
+        if "int8" in runs:  # the cheap wins together: fast detector setting + int8 TFLite classifier
+            fast = HaarDetector(max_side=320, profiles=False)
+            for n, fs in ((1, one), (3, three)):
+                def e2e(f, run=runs["int8"]):
+                    boxes = fast.detect(f)
+                    return run(np.stack([crop_face(f, b) for b in boxes])) if boxes else None
+                ms = median_ms(e2e, fs)
+                key[f"fast {n}"] = ms
+                rows.append(row(f"  variant: haar frontal-only 320 + TFLite int8 classifier, {n} face(s)", ms,
+                                "all cheap wins together"))
+    return rows, key
+
+
+def tflite_rows(model, crops1) -> tuple[list[str], dict]:
+    """Our model converted to TFLite (float32, float16 weights, dynamic-range int8): latency and drift."""
+    tf = import_tensorflow()
+    rows, runs = [], {}
+    x = np.concatenate(crops1).astype(np.float32)[..., None]
+    for name, opts in (("float32", None), ("float16 weights", "f16"), ("int8 dynamic range", "int8")):
+        conv = tf.lite.TFLiteConverter.from_keras_model(model.model)
+        if opts == "f16":
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.target_spec.supported_types = [tf.float16]
+        elif opts == "int8":
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its whole signature
+                blob = conv.convert()
+        except Exception as exc:  # conversion problems are a result, not a crash
+            rows.append(f"| ours as TFLite {name} | - | - | - | conversion failed: {type(exc).__name__} |")
+            continue
+        interp = tf.lite.Interpreter(model_content=blob, num_threads=os.cpu_count())
+        inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+        interp.resize_tensor_input(inp["index"], [1, FACE_SIZE, FACE_SIZE, 1])
+        interp.allocate_tensors()
+        shape = [1]
+
+        def run(c, interp=interp, inp=inp, out=out, shape=shape):
+            both = np.concatenate([c, c[:, :, ::-1]]).astype(np.float32)[..., None]  # flip averaging
+            if shape[0] != len(both):
+                interp.resize_tensor_input(inp["index"], [len(both), FACE_SIZE, FACE_SIZE, 1])
+                interp.allocate_tensors()
+                shape[0] = len(both)
+            interp.set_tensor(inp["index"], both)
+            interp.invoke()
+            res = interp.get_tensor(out["index"])
+            return (res[: len(c)] + res[len(c):]) / 2
+
+        runs[opts or "f32"] = run
+
+        ms = median_ms(run, crops1)
+        probs = [run(c)[0] for c in crops1]
+        ref = (model.model(x, training=False).numpy() + model.model(x[:, :, ::-1], training=False).numpy()) / 2
+        drift = float(np.abs(np.array(probs) - ref).max())
+        same = float(np.mean(np.argmax(probs, 1) == np.argmax(ref, 1)))
+        rows.append(row(f"  variant: ours as TFLite {name}, 1 face (flip-averaged)", ms,
+                        f"{len(blob) / 1e6:.2f} MB; max prob drift {drift:.4f}, same top label {same:.0%}"))
+    return rows, runs
+
+
+def fer_rows(path: str, n_frames: int) -> tuple[list[str], dict]:
+    sys.path.insert(0, path)
+    import logging
+
+    from fer.fer import FER  # noqa: E402
+    logging.getLogger("fer").setLevel(logging.WARNING)
+    rows, key = [], {}
+    one, three = frames(1, n_frames), frames(3, n_frames)
+    for label, kw in (("TFLite int8 (fer's default)", {}), ("Keras hdf5", {"use_tflite": False})):
+        det = FER(**kw)
+        found1 = np.mean([len(det.detect_emotions(f)) for f in one[:5]])
+        for n, fs in ((1, one), (3, three)):
+            ms = median_ms(det.detect_emotions, fs)
+            key[f"fer {label} {n}"] = ms
+            rows.append(row(f"fer {label}: detect + classify, {n} face(s)", ms,
+                            f"{found1:.1f} faces found/frame" if n == 1 else ""))
+        gray = np.zeros((1, 64, 64), np.float32)
+        rows.append(row(f"fer {label}: classifier, 1 face", median_ms(lambda _: det._classify_emotions(gray), list(range(n_frames))),
+                        "per face"))
+    return rows, key
+
+
+def load_note() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fer", metavar="DIR", help="a `pip install --no-deps --target DIR fer` to compare with")
+    ap.add_argument("--frames", type=int, default=60, help="frames per measurement (default 60)")
+    ap.add_argument("--no-tflite", action="store_true", help="skip the TFLite conversions")
+    args = ap.parse_args()
+    import_tensorflow()
+    rows, key = ours(args.frames, not args.no_tflite)
+    if args.fer:
+        more, fkey = fer_rows(args.fer, args.frames)
+        rows += more
+        key.update(fkey)
+    print(f"Face speed at 640x480, median of {args.frames} frames. Machine: {load_note()}.\n")
+    print("| what | wall ms | per second | CPU ms (all threads) | note |\n|---|---|---|---|---|")
+    print("\n".join(rows))
+    for n in (1, 3):
+        fk = f"fer TFLite int8 (fer's default) {n}"
+        if fk in key:
+            print(f"\n{n} face(s): ours {1000 / key[f'ours {n}']:.0f} frames/s vs fer {1000 / key[fk]:.0f} frames/s "
+                  f"(ours / fer = {key[fk] / key[f'ours {n}']:.2f}x)")
+            if f"fast {n}" in key:
+                print(f"{n} face(s), cheap wins: {1000 / key[f'fast {n}']:.0f} frames/s "
+                      f"(/ fer = {key[fk] / key[f'fast {n}']:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

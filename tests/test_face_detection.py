@@ -1,0 +1,119 @@
+"""Face detectors: the contract (boxes in image pixels, largest first, settings checked), on synthetic photos.
+
+How well they find real faces is measured by benchmarks/face_detection.py, not here.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion.face import DEFAULT_DETECTOR, DETECTORS, HaarDetector, get_detector, merge_boxes
+from emotion.masks import apply_mask
+from media import face_photo, photo_background
+
+PLACED = (330, 110, 220, 220)
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+@pytest.fixture(scope="module")
+def faces(face_files) -> dict[str, list[np.ndarray]]:
+    """The PublicTest fixture faces (chosen as ones a detector finds once scaled up), by emotion."""
+    return {e: [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths if "PublicTest" in p.name]
+            for e, paths in face_files.items()}
+
+
+@pytest.fixture(scope="module")
+def photo(faces) -> np.ndarray:
+    return face_photo(faces["happy"][0])
+
+
+def test_default_detector_is_known_and_shared():
+    assert DEFAULT_DETECTOR in DETECTORS
+    assert get_detector() is get_detector(DEFAULT_DETECTOR)
+
+
+def test_unknown_detector_and_cascade_are_refused():
+    with pytest.raises(ValueError, match="unknown detector"):
+        get_detector("nope")
+    with pytest.raises(ValueError, match="unknown frontal cascade"):
+        HaarDetector(frontal="nope")
+
+
+@pytest.mark.parametrize("settings", [{}, {"profiles": False}, {"frontal": "alt2"}, {"clahe": False},
+                                      {"max_side": 320, "profiles": False}])
+def test_haar_settings_find_the_placed_face(photo, settings):
+    boxes = HaarDetector(**settings).detect(photo)
+    assert boxes and iou(boxes[0], PLACED) > 0.5
+
+
+def test_boxes_are_in_the_pixels_of_the_image_given(photo):
+    """The detector works on a scaled-down copy; boxes come back in the caller's pixels."""
+    big = cv2.resize(photo, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
+    small_box = get_detector().detect(photo)[0]
+    big_box = get_detector().detect(big)[0]
+    assert iou(big_box, tuple(v * 2.5 for v in small_box)) > 0.7
+    x, y, w, h = big_box
+    assert 0 <= x and 0 <= y and x + w <= big.shape[1] + 2 and y + h <= big.shape[0] + 2
+
+
+def test_largest_face_first(faces):
+    scene = photo_background()
+    for face, (x, y), side in ((faces["happy"][0], (40, 200), 130), (faces["surprise"][0], (330, 110), 230)):
+        scene[y:y + side, x:x + side] = cv2.cvtColor(cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC),
+                                                     cv2.COLOR_GRAY2BGR)
+    boxes = get_detector().detect(scene)
+    assert len(boxes) == 2
+    assert boxes[0][2] * boxes[0][3] > boxes[1][2] * boxes[1][3]
+
+
+def test_grayscale_input_and_no_face(photo):
+    gray = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
+    assert iou(get_detector().detect(gray)[0], PLACED) > 0.5
+    assert get_detector().detect(photo_background()) == []
+    assert get_detector().detect(np.zeros((480, 640, 3), np.uint8)) == []
+
+
+def test_dark_face_is_found(photo):
+    dark = np.clip(255 * 0.3 * (photo / 255.0) ** 1.5, 0, 255).astype(np.uint8)
+    boxes = get_detector().detect(dark)
+    assert boxes and iou(boxes[0], PLACED) > 0.5
+
+
+def test_masked_face_is_found(photo):
+    boxes = get_detector().detect(apply_mask(photo, PLACED))
+    assert boxes and iou(boxes[0], PLACED) > 0.4
+
+
+def test_merge_boxes_keeps_the_best_of_each_overlapping_group():
+    boxes = [(0, 0, 100, 100), (5, 5, 100, 100), (300, 300, 50, 50)]
+    assert merge_boxes(boxes, [0.5, 0.9, 0.1]) == [(5, 5, 100, 100), (300, 300, 50, 50)]
+    assert merge_boxes([], []) == []
+
+
+def test_without_the_mtcnn_package_mtcnn_falls_back_to_haar(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mtcnn" else real(name, *a))
+    with pytest.warns(UserWarning, match="mtcnn package is not installed"):
+        detector = get_detector("mtcnn")
+    assert isinstance(detector, HaarDetector)
+
+
+def test_mtcnn_refuses_a_minimum_face_size_that_makes_it_find_nothing():
+    from emotion.face import MTCNNDetector
+
+    with pytest.raises(ValueError, match="min_face"):
+        MTCNNDetector(min_face=24)
+
+
+@pytest.mark.parametrize("shape", [(48, 48), (20, 20), (8, 8), (30, 900), (900, 30), (480, 640), (1080, 1920)])
+def test_default_detector_survives_any_image_shape(shape):
+    assert get_detector().detect(np.full((*shape, 3), 128, np.uint8)) == []
