@@ -199,18 +199,23 @@ def crop_face(image: np.ndarray, box: Box) -> np.ndarray:
     return cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=interp)
 
 
+SMALL_CROP = 96  # pixels: images this small are face crops (FER2013 is 48x48)
+
+
 def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
                  mask: bool = False) -> tuple[np.ndarray, list[Box], bool]:
     """Where to read faces: (image to crop from, boxes largest first, whether they were detected).
 
     mode "detect": detected faces only (maybe none); "whole": the whole image is one face (for
-    pre-cropped sets like FER2013); "auto": detect, else fall back to the whole image.
+    pre-cropped sets like FER2013); "auto": detect, else fall back to the whole image. An image no
+    bigger than SMALL_CROP pixels a side is already a face crop: "auto" reads it whole without
+    running the detector (which finds little in 48x48 crops and would cost most of the time).
     With `mask`, a mask is drawn over each face found and the detector looks again, as it would for
     people wearing masks; the whole image is masked when it stands for the face.
     """
     if mode not in ("auto", "detect", "whole"):
         raise ValueError(f"unknown face mode {mode!r}; choose auto, detect or whole")
-    if mode != "whole":
+    if mode == "detect" or (mode == "auto" and max(image.shape[:2]) > SMALL_CROP):
         work, scale = fit_within(image, WORK_SIDE)
         boxes = [tuple(int(round(v / scale)) for v in b) for b in get_detector(detector).detect(work)]
         if boxes and mask:

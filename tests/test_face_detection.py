@@ -117,3 +117,17 @@ def test_mtcnn_refuses_a_minimum_face_size_that_makes_it_find_nothing():
 @pytest.mark.parametrize("shape", [(48, 48), (20, 20), (8, 8), (30, 900), (900, 30), (480, 640), (1080, 1920)])
 def test_default_detector_survives_any_image_shape(shape):
     assert get_detector().detect(np.full((*shape, 3), 128, np.uint8)) == []
+
+
+def test_auto_reads_a_small_crop_whole_without_the_detector(monkeypatch):
+    from emotion import face
+
+    def no_detector(*args, **kwargs):
+        raise AssertionError("the detector ran on a 48x48 crop")
+
+    monkeypatch.setattr(face, "get_detector", no_detector)
+    crop = np.full((48, 48), 128, np.uint8)
+    image, boxes, detected = face.locate_faces(crop, "auto")
+    assert boxes == [(0, 0, 48, 48)] and detected is False
+    with pytest.raises(AssertionError, match="detector ran"):
+        face.locate_faces(crop, "detect")
