@@ -87,7 +87,7 @@ def launch(playwright, camera: Path | None = None, microphone: Path | None = Non
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
 
 
-def new_page(browser, width: int = 1400, height: int = 1000):
+def new_page(browser, width: int = 1400, height: int = 1600):
     context = browser.new_context(permissions=["camera", "microphone"], viewport={"width": width, "height": height})
     return context.new_page()
 
