@@ -136,3 +136,19 @@ def test_results_page_measures_a_small_zip(page, app_url, shots, tmp_path):
     assert heatmap.locator("text", has_text="predicted").count() >= 1
     page.get_by_role("heading", name="Results").last.scroll_into_view_if_needed()
     page.screenshot(path=shots / "results-faces.png")
+
+
+def test_results_page_scores_pairs_three_ways_and_says_they_are_label_matched(page, app_url, shots, tmp_path):
+    archive = tmp_path / "pairs.zip"
+    archive.write_bytes(media.make_zip(media.pairs_dataset()))
+    open_app(page, app_url, "results", title="Results")
+    choose_mode(page, "Hybrid")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(archive))
+    settle(page)
+    page.get_by_role("button", name="Run the evaluation").click()
+    settle(page)
+    wait_for_text(page, re.compile(r"label-matched, not recorded together"), timeout=120)
+    wait_for_text(page, re.compile(r"Face \+ voice\s+Face alone\s+Voice alone"), timeout=60)  # a tab for each
+    wait_for_text(page, re.compile(r"Accuracy\n+\d+\.\d\d%"), timeout=60)
+    page.get_by_role("heading", name="Results").last.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "results-pairs.png")
