@@ -3,7 +3,6 @@ and microphone (see TESTING.md). Used by the browser tests and handy for screens
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
