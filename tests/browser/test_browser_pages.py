@@ -120,11 +120,10 @@ def test_capture_page_reads_an_uploaded_picture_and_recording(page, app_url, sho
     page.get_by_role("tab", name="Upload files").click()
     uploaders = page.locator("[data-testid=stFileUploader]")
     uploaders.filter(has_text="A picture with a face").locator("input[type=file]").set_input_files(str(image))
-    settle(page)
+    wait_for_text(page, FACE_READ, timeout=60)  # read before the next upload, which a rerun could otherwise swallow
     uploaders.filter(has_text="A recording of speech").locator("input[type=file]").set_input_files(str(media.SPEECH))
-    settle(page)
-    wait_for_text(page, FACE_READ, timeout=60)
     wait_for_text(page, VOICE_READ, timeout=60)
+    settle(page)
     page.screenshot(path=shots / "capture-simple.png", full_page=True)
     choose_mode(page, "Hybrid")
     settle(page)
