@@ -41,11 +41,13 @@ def show_moment(image, audio, key: str) -> None:
         return
     with st.spinner("Reading…"):
         moment = read_moment(face_model, voice_model, image, audio, mask=mask)
-    if image is not None:
-        st.image(draw_faces(image, moment.faces, mask=mask), channels="BGR", width=min(640, image.shape[1] * 2))
-    show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
-                  face_missing="No picture." if image is None else "No face found in the picture.",
-                  voice_missing="No recording.")
+    picture, results = st.columns([2, 3], gap="large") if image is not None else (None, st.container())
+    if picture is not None:
+        picture.image(draw_faces(image, moment.faces, mask=mask), channels="BGR")
+    with results:
+        show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
+                      face_missing="No picture." if image is None else "No face found in the picture.",
+                      voice_missing="No recording.")
 
 
 photo_tab, upload_tab, video_tab = st.tabs(["Photo and voice", "Upload files", "Video"])

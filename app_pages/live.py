@@ -25,11 +25,12 @@ live: LiveAnalyser = st.session_state["live_analyser"]
 previous = st.session_state.get(STREAM_KEY)
 was_playing = bool(previous is not None and previous.state.playing)
 
-left, right = st.columns([2, 1])
+left, right = st.columns([3, 1], vertical_alignment="bottom")
 source = left.radio("Use", list(INPUTS), format_func=INPUTS.get, horizontal=True, key="live_input",
                     disabled=was_playing, help="Change this while stopped. Use one side alone when there is no "
                                                "camera or no microphone, or to see what the other side says alone.")
-live.configure(mask=settings.mask_toggle("live_mask"))
+with right:
+    live.configure(mask=settings.mask_toggle("live_mask"))
 
 
 def _secrets():
@@ -72,7 +73,7 @@ def current_readings() -> None:
         st.info("Not streaming. Click **START** under the video." if not len(live.log) else
                 "Stopped. The session so far is below; click **START** to go on.", icon="▶️")
         return
-    if not snap.video_active and not snap.audio_active:
+    if not snap.video_frames and not snap.audio_seconds:
         st.caption("Connecting… (the first frames can take a few seconds)")
     face_missing = ("The camera is off." if source == "microphone" else
                     "No face in view." if snap.video_active else "No video yet.")

@@ -168,9 +168,12 @@ if kind == "pairs":
                                 "macro F1": st.column_config.NumberColumn(format="%.3f")})
     agree = pairs_report["agreement"]
     if agree["pairs_with_both"]:
+        def share(value) -> str:
+            return f"{value:.0%}" if value is not None else "no such pairs"
+
         st.write(f"Face and voice agree on **{agree['agreement_rate']:.0%}** of the {agree['pairs_with_both']} pairs "
-                 f"where both could be read. Combined accuracy: {agree['accuracy_when_agree'] or 0:.0%} when they "
-                 f"agree, {agree['accuracy_when_disagree'] or 0:.0%} when they disagree.")
+                 f"where both could be read. Combined accuracy when they agree: {share(agree['accuracy_when_agree'])}; "
+                 f"when they disagree: {share(agree['accuracy_when_disagree'])}.")
     tabs = st.tabs(["Face + voice", "Face alone", "Voice alone"])
     for tab, name, part in zip(tabs, ("fused", "face", "voice"), (0, 0, 1)):
         with tab:

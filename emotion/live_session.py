@@ -32,6 +32,7 @@ from .voice import WINDOW_SECONDS, VoiceReading
 logger = logging.getLogger(__name__)
 
 NO_MICROPHONE = "no microphone"
+MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio) counts as stopped
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class LiveSnapshot:
     hybrid: HybridReading
     video_frames: int  # frames seen since the session started
     audio_seconds: float  # audio received since the session started
-    video_active: bool  # frames arrived in the last 2 s
+    video_active: bool  # frames arrived in the last MEDIA_HOLD seconds
     audio_active: bool
     face_ms: float  # how long the last face reading took
     error: str  # the last error in a worker, "" when none
@@ -105,7 +106,7 @@ class LiveAnalyser:
                 self._start = now
             self._last_video = now
             self._video_frames += 1
-            fresh = now - self._faces_time <= self.face_hold
+            fresh = now - self._faces_time <= self._hold()
             faces, mask = (self._faces if fresh else ()), self._mask
         self._frames.put(view)
         self._ensure_workers()
@@ -141,7 +142,7 @@ class LiveAnalyser:
             self._face_ms = (time.perf_counter() - began) * 1000
             if faces:
                 self._face_seen = now
-            elif now - self._face_seen > self.face_hold:
+            elif now - self._face_seen > self._hold():
                 self.smoother.reset()
         return faces
 
@@ -149,7 +150,7 @@ class LiveAnalyser:
         """Read the last 3 s of audio, fuse with the face, log a row; returns the row (None if idle)."""
         now = self.clock()
         with self._lock:
-            audio_active = now - self._last_audio <= 2.0
+            audio_active = now - self._last_audio <= MEDIA_HOLD
         voice = None
         if audio_active:
             audio = self.ring.last(WINDOW_SECONDS)
@@ -171,15 +172,20 @@ class LiveAnalyser:
         now = self.clock() if now is None else now
         smoothed = self.smoother.value
         with self._lock:
-            faces = self._faces if now - self._faces_time <= self.face_hold else ()
+            hold = self._hold()
+            faces = self._faces if now - self._faces_time <= hold else ()
             face = None
-            if smoothed is not None and now - self._face_seen <= self.face_hold and faces:
+            if smoothed is not None and now - self._face_seen <= hold and faces:
                 face = FaceReading(probs=smoothed, box=faces[0].box, detected=True)
-            voice = self._voice if now - self._last_audio <= 2.0 else None
+            voice = self._voice if now - self._last_audio <= MEDIA_HOLD else None
             snap = dict(faces=faces, face=face, voice=voice, video_frames=self._video_frames,
-                        audio_seconds=self.ring.received_seconds, video_active=now - self._last_video <= 2.0,
-                        audio_active=now - self._last_audio <= 2.0, face_ms=self._face_ms, error=self._error)
+                        audio_seconds=self.ring.received_seconds, video_active=now - self._last_video <= MEDIA_HOLD,
+                        audio_active=now - self._last_audio <= MEDIA_HOLD, face_ms=self._face_ms, error=self._error)
         return LiveSnapshot(hybrid=hybrid(face, voice), **snap)
+
+    def _hold(self) -> float:
+        """How long a face reading stays shown: `face_hold`, or longer when readings are slow (call with the lock)."""
+        return max(self.face_hold, 2.0 * self._face_ms / 1000.0)
 
     def elapsed(self) -> float:
         """Seconds since the session's first media (0 before it)."""

@@ -342,7 +342,7 @@ def test_sessions_at_once_keep_their_own_readings():
         for label, live in zip(labels, sessions):
             rows = live.log.rows()
             assert rows and {r["face"] for r in rows} <= {label, "no face"}
-            assert {r["voice"] for r in rows} <= {label, "no speech"}
+            assert {r["voice"] for r in rows} <= {label, "no speech", "no microphone"}
             assert live.snapshot().face is None or live.snapshot().face.label == label
     finally:
         for live in sessions:

@@ -1,17 +1,27 @@
 """Loading the models once per server process, warmed up, with a clear message when they are missing."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from emotion.face import FaceModel, load_face_model
-from emotion.voice import VoiceModel, load_voice_model
+from emotion.voice import WINDOW, VoiceModel, load_voice_model, log_mel
+
+
+def warm(face: FaceModel, voice: VoiceModel) -> None:
+    """Run every step once (detector, crops, model graphs, speech gate, log-mel), so the first live frame and
+    the first voice reading pay no start-up cost (a cold librosa holds the interpreter for a second or more)."""
+    face.warm_up()
+    voice.warm_up()
+    face.read(np.full((240, 320, 3), 128, np.uint8), mode="detect")
+    voice.read(np.zeros(WINDOW, np.float32))
+    log_mel(np.zeros(WINDOW, np.float32))
 
 
 @st.cache_resource(show_spinner="Loading the face and voice models (only the first time)…")
 def _load() -> tuple[FaceModel, VoiceModel]:
     face, voice = load_face_model(), load_voice_model()
-    face.warm_up()
-    voice.warm_up()
+    warm(face, voice)
     return face, voice
 
 

@@ -28,10 +28,10 @@ def report(name: str, result: dict, read: Reader) -> None:
         counts_tab, share_tab = st.tabs(["Confusion matrix: counts", "Confusion matrix: share of each true class"])
         with counts_tab:
             st.plotly_chart(plots.confusion_heatmap(result["confusion"], result["labels"]), key=f"{name}-cm",
-                            config=CHART_CONFIG)
+                            config=CHART_CONFIG, width=_matrix_width(result))
         with share_tab:
             st.plotly_chart(plots.confusion_heatmap(result["confusion"], result["labels"], normalise=True),
-                            key=f"{name}-cmn", config=CHART_CONFIG)
+                            key=f"{name}-cmn", config=CHART_CONFIG, width=_matrix_width(result))
         st.caption("Rows are the true labels, columns what Moodlens said.")
         st.markdown("**Per class**")
         st.dataframe(class_table(result), width="content",
@@ -50,6 +50,11 @@ def report(name: str, result: dict, read: Reader) -> None:
                          on_click="ignore", icon="⬇️")
     right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
                           file_name=f"moodlens-{name}-report.json", mime="application/json", on_click="ignore")
+
+
+def _matrix_width(result: dict) -> int:
+    """Pixels for a confusion matrix: square-ish cells, however wide the page."""
+    return 160 + 90 * len(result["labels"])
 
 
 def _mistakes(wrong: list[dict], read: Reader) -> None:

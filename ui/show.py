@@ -64,19 +64,19 @@ def voice_panel(voice: VoiceReading | None, key: str, missing: str = "No recordi
 
 def hybrid_panel(reading: HybridReading, key: str) -> None:
     """Agreement between face and voice, and the fused reading (or why one was left out)."""
+    st.markdown("**Face + voice together**")
+    if reading.agreement:
+        icon, words = AGREEMENT[reading.agreement]
+        st.markdown(f"{icon} **{reading.agreement}** — {words}")
+    elif reading.note:
+        st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
+    if reading.probs is None:
+        st.markdown(headline("no reading", None))
+        return
+    source = {"fused": f"face and voice combined ({reading.rule} rule)", "face": "from the face only",
+              "voice": "from the voice only"}[reading.source]
     text, chart = st.columns([2, 3], gap="medium")
     with text:
-        st.markdown("**Face + voice together**")
-        if reading.agreement:
-            icon, words = AGREEMENT[reading.agreement]
-            st.markdown(f"{icon} **{reading.agreement}** — {words}")
-        elif reading.note:
-            st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
-        if reading.probs is None:
-            st.markdown(headline("no reading", None))
-            return
-        source = {"fused": f"face and voice combined ({reading.rule} rule)", "face": "from the face only",
-                  "voice": "from the voice only"}[reading.source]
         st.markdown(headline(reading.label, reading.confidence))
         st.caption(f"Reading {source}.")
     with chart:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tests import app_media as media
+from emotion.labels import EMOTIONS
 from tests.app.helpers import errors, is_emotion, open_page, panels
 
 PAGE = "app_pages/capture.py"
@@ -85,3 +86,23 @@ def test_a_file_that_is_not_a_video_is_refused_clearly():
     at.file_uploader(key="video_file").set_value(("talk.mp4", media.SPEECH.read_bytes(), "video/mp4")).run()
     assert not at.exception
     assert any("talk.mp4" in e and "no video picture" in e for e in errors(at))
+
+
+def test_simulated_mask_toggle_reads_the_masked_face(monkeypatch):
+    from emotion import analyse
+
+    seen = []
+    real = analyse.read_moment
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("mask"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analyse, "read_moment", spy)
+    at = open_page(PAGE, "Hybrid")
+    at.toggle(key="capture_mask").set_value(True)
+    at.file_uploader(key="image_file").set_value(("face.png", media.png_bytes(media.camera_frame()), "image/png")).run()
+    assert not at.exception and not errors(at)
+    assert seen and seen[-1] is True  # the face is read with the mask drawn on
+    assert panels(at)["Face"] in (*EMOTIONS, "no face")  # a masked face may not be found: that is a reading too
+    assert len(at.image) == 1

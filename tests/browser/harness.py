@@ -3,7 +3,6 @@ and microphone (see TESTING.md). Used by the browser tests and handy for screens
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -87,7 +86,7 @@ def launch(playwright, camera: Path | None = None, microphone: Path | None = Non
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
 
 
-def new_page(browser, width: int = 1400, height: int = 1000):
+def new_page(browser, width: int = 1400, height: int = 1600):
     context = browser.new_context(permissions=["camera", "microphone"], viewport={"width": width, "height": height})
     return context.new_page()
 
