@@ -43,7 +43,7 @@ def summary(report: dict, data: str, command: str) -> dict:
     """The headline numbers of one evaluate report."""
     return {"data": data, "n": report["n"], "accuracy": round(report["accuracy"], 4),
             "macro_f1": round(report["macro_f1"], 4),
-            "recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items()},
+            "recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items() if v["support"]},
             "command": command}
 
 
@@ -100,7 +100,7 @@ def main() -> int:
         fit = ["train", "fusion", "--pairs", str(pairs_dir.relative_to(ROOT)), "--faces", "whole"]
         run(fit)
         fusion = json.loads((ROOT / "weights" / "fusion.json").read_text())
-        metrics["fusion"] = {"rule": fusion["rule"], "cross_fitted_accuracy": fusion["cross_fitted_accuracy"],
+        metrics["fusion"] = {"rule": fusion["params"]["rule"], "cross_fitted_accuracy": fusion["cross_fitted_accuracy"],
                              "command": "python -m emotion " + shlex.join(fit)}
         for masked in (False, True):
             name = "pairs_val_masked" if masked else "pairs_val"
