@@ -198,6 +198,11 @@ def modality_reports(report: dict) -> dict[str, dict]:
     return out
 
 
+def _share(x: float | None) -> str:
+    """A percentage, or "-" when there were no such pairs."""
+    return "-" if x is None else f"{x:.1%}"
+
+
 def pairs_summary(report: dict) -> str:
     """A readable summary of evaluate_pairs' report for a terminal."""
     lines = [f"pairs evaluation: {report['n']} pairs, {len(report['skipped'])} skipped"
@@ -212,8 +217,8 @@ def pairs_summary(report: dict) -> str:
     a = report["agreement"]
     if a["pairs_with_both"]:
         lines.append(f"face and voice agree on {a['agreement_rate']:.1%} of {a['pairs_with_both']} pairs; fused "
-                     f"accuracy {a['accuracy_when_agree']:.1%} when they agree, "
-                     f"{(a['accuracy_when_disagree'] or 0):.1%} when they disagree")
+                     f"accuracy {_share(a['accuracy_when_agree'])} when they agree, "
+                     f"{_share(a['accuracy_when_disagree'])} when they disagree")
     for s in report["skipped"][:10]:
         lines.append(f"skipped {s['file']}: {s['reason']}")
     return "\n".join(lines)

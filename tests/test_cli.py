@@ -161,3 +161,15 @@ def test_module_entry_point_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "emotion", "evaluate", "face", str(tmp_path / "missing")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "error" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_pairs_summary_when_face_and_voice_never_agree():
+    from emotion.pairs import pairs_summary
+
+    part = {"n": 2, "accuracy": 0.5, "macro_f1": 0.5}
+    report = {"n": 2, "skipped": [], "note": "label-matched", "face": part, "voice": part,
+              "fused": {"average": part}, "default_rule": "average",
+              "agreement": {"pairs_with_both": 2, "agreement_rate": 0.0, "accuracy_when_agree": None,
+                            "accuracy_when_disagree": 0.5}}
+    text = pairs_summary(report)
+    assert "agree on 0.0% of 2 pairs" in text and "- when they agree, 50.0% when they disagree" in text
