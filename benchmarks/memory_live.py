@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import cv2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from tests.browser.harness import start_app, stop_app, wait_healthy  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -62,17 +61,6 @@ def fake_media(tmp: Path, seconds: float = 20.0) -> tuple[Path, Path]:
     return cam, mic
 
 
-def wait_health(port: int, timeout: float = 120) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("streamlit did not start")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=5.0)
@@ -87,12 +75,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         cam, mic = fake_media(Path(tmp), args.camera_seconds)
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
-                                 str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = start_app(args.port)
         samples: list[tuple[float, float]] = []
         try:
-            wait_health(args.port)
+            wait_healthy(proc, args.port)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
                     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -121,11 +107,7 @@ def main() -> None:
                     page.screenshot(path=args.screenshot, full_page=True)
                 browser.close()
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            stop_app(proc)
 
     load = os.getloadavg()
     print(f"Live session memory: Streamlit server RSS while streaming fake camera + microphone for "

@@ -12,43 +12,24 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser.harness import start_app, stop_app, wait_healthy  # noqa: E402
 READY_TEXT = "48×48 grey face crops"  # in the home page's model description, written after models() returns
 CHROMIUM = "/usr/bin/chromium"
-
-
-def wait_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("the server did not answer")
 
 
 def one_run(port: int, timeout: float) -> dict:
     from playwright.sync_api import sync_playwright
 
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = start_app(port)
     try:
-        wait_health(port, proc, timeout)
+        wait_healthy(proc, port, timeout)
         t_health = time.perf_counter() - t0
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
@@ -68,11 +49,7 @@ def one_run(port: int, timeout: float) -> dict:
             browser.close()
         return {"health": t_health, "ready": t_ready, "first_view": first_view, "second_view": second}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_app(proc)
 
 
 def main() -> None:

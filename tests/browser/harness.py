@@ -37,41 +37,55 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_app(port: int, log=subprocess.DEVNULL, env: dict | None = None) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py` on 127.0.0.1:`port`, in its own process group (see stop_app)."""
+    environ = {**os.environ, "MOODLENS_ICE_SERVERS": "[]", **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 120.0) -> None:
+    """Return once the server answers its health check; raise if it exits or stays silent for `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"streamlit did not answer on port {port} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop the server and everything it started (its process group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
 @contextmanager
 def app_server(timeout: float = 120.0, env: dict | None = None) -> Iterator[str]:
     """`streamlit run streamlit_app.py` on a free port; yields its URL and stops it (by its process id) after."""
     port = free_port()
     log = open(ROOT / ".pytest_cache" / f"streamlit-{port}.log", "w") if (ROOT / ".pytest_cache").is_dir() \
         else subprocess.DEVNULL
-    environ = {**os.environ, "MOODLENS_ICE_SERVERS": "[]", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    proc = start_app(port, log, env)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with status {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer on port {port} within {timeout:.0f} s")
-            time.sleep(0.5)
-        yield url
+        wait_healthy(proc, port, timeout)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_app(proc)
         if log is not subprocess.DEVNULL:
             log.close()
 
