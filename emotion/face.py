@@ -134,6 +134,7 @@ class MTCNNDetector:
         import_tensorflow()
         from mtcnn import MTCNN
         self.mtcnn = MTCNN()
+        _run_stages_as_graphs(self.mtcnn)
         self.max_side, self.min_face, self.threshold = max_side, min_face, threshold
 
     def detect(self, image: np.ndarray) -> list[Box]:
@@ -148,6 +149,24 @@ class MTCNNDetector:
             x, y, w, h = f["box"]
             boxes.append(tuple(int(round(v / scale)) for v in (x, y, w, h)))
         return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+
+def _run_stages_as_graphs(mtcnn) -> None:
+    """Make each mtcnn stage call its network as one TensorFlow graph instead of layer by layer.
+
+    mtcnn 1.0.0 calls its Keras networks eagerly, and op-by-op dispatch costs most of its time:
+    as graphs, a 640x480 frame takes about 32 ms instead of 110 (benchmarks/RESULTS-speed.md),
+    with the same boxes. A stage keeps its network in `_model` (set through StageBase's `model`
+    argument); the input shapes are the networks' own (PNet is fully convolutional).
+    """
+    import tensorflow as tf
+    from mtcnn.stages import StageONet, StagePNet, StageRNet
+
+    shapes = {StagePNet: [None, None, None, 3], StageRNet: [None, 24, 24, 3], StageONet: [None, 48, 48, 3]}
+    for stage in mtcnn.stages:
+        network = stage.model
+        spec = tf.TensorSpec(shapes[type(stage)], tf.float32)
+        stage._model = tf.function(lambda x, net=network: net(x, training=False), input_signature=[spec])
 
 
 DETECTORS = {"haar": HaarDetector, "mtcnn": MTCNNDetector}

@@ -131,3 +131,20 @@ def test_auto_reads_a_small_crop_whole_without_the_detector(monkeypatch):
     assert boxes == [(0, 0, 48, 48)] and detected is False
     with pytest.raises(AssertionError, match="detector ran"):
         face.locate_faces(crop, "detect")
+
+
+def test_mtcnn_as_graphs_finds_the_same_boxes_as_the_package_run_eagerly(faces):
+    """The detector runs mtcnn's networks as TensorFlow graphs for speed; results must not change."""
+    from mtcnn import MTCNN
+
+    from emotion.face import MTCNNDetector
+
+    graphs = get_detector("mtcnn")
+    eager = MTCNNDetector()
+    eager.mtcnn = MTCNN()  # the package as shipped: layer-by-layer calls
+    crowd = photo_background(seed=3)
+    for (x, y), face in zip([(20, 250), (250, 60), (460, 250)], [faces["happy"][0], faces["sad"][0], faces["surprise"][0]]):
+        crowd[y:y + 160, x:x + 160] = cv2.cvtColor(cv2.resize(face, (160, 160)), cv2.COLOR_GRAY2BGR)
+    found = graphs.detect(crowd)
+    assert len(found) == 3
+    assert found == eager.detect(crowd)
