@@ -100,7 +100,7 @@ def masked_copies(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
                label_smoothing: float = 0.1, limit: int | None = None, mask_prob: float = 0.0,
-               init: Path | None = None, warmup_epochs: int = 3) -> dict:
+               init: Path | None = None, warmup_epochs: int = 3, weight_decay: float = 5e-3) -> dict:
     """Train (or resume) and export the float32 model to `out`; returns the final validation metrics.
 
     `mask_prob` replaces that share of training faces with a masked copy (mask augmentation);
@@ -142,7 +142,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
             from .. import layers  # noqa: F401  (registers the custom layers used in the file)
             model.set_weights(keras.models.load_model(init).get_weights())
         opt = keras.optimizers.SGD(cosine_schedule(lr, steps * epochs, steps * warmup_epochs), momentum=0.9,
-                                   nesterov=True, weight_decay=5e-3)
+                                   nesterov=True, weight_decay=weight_decay)
         opt.exclude_from_weight_decay(var_names=["bn", "gamma", "beta"])
         model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
                       metrics=["accuracy"])
@@ -179,6 +179,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this trained model's weights (fine-tuning) instead of from scratch")
     parser.add_argument("--warmup-epochs", type=int, default=3)
+    parser.add_argument("--weight-decay", type=float, default=5e-3,
+                        help="decoupled weight decay of the SGD optimizer (lower it if training accuracy stalls)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -189,5 +191,6 @@ def main(args: argparse.Namespace) -> int:
                   f"(see ../shared/data/README.md)")
             return 2
     train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit,
-               mask_prob=args.mask_prob, init=args.init, warmup_epochs=args.warmup_epochs)
+               mask_prob=args.mask_prob, init=args.init, warmup_epochs=args.warmup_epochs,
+               weight_decay=args.weight_decay)
     return 0
