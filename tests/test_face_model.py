@@ -139,3 +139,27 @@ def test_masked_reading_still_finds_the_face(face_model, faces):
     plain, masked = face_model.read(photo)[0], face_model.read(photo, mask=True)[0]
     assert masked.detected and iou(masked.box, PLACED) > 0.6
     assert not np.allclose(plain.probs, masked.probs)  # the model saw a different (masked) face
+
+
+def test_int8_predictions_match_the_keras_model(face_model, faces):
+    """predict runs the int8 TFLite copy; it must read faces as the float Keras model does."""
+    crops = np.stack(list(faces.values())).astype(np.float32)[..., None]
+    both = np.concatenate([crops, crops[:, :, ::-1]])
+    keras_probs = face_model.model(both, training=False).numpy()
+    keras_probs = (keras_probs[: len(crops)] + keras_probs[len(crops):]) / 2
+    int8_probs = face_model.predict(crops[..., 0].astype(np.uint8))
+    assert (int8_probs.argmax(1) == keras_probs.argmax(1)).all()
+    assert np.abs(int8_probs - keras_probs).max() < 0.03
+
+
+def test_predict_is_safe_from_several_threads_and_batch_sizes(face_model, faces):
+    """Live sessions share one model: concurrent calls with different batch sizes must not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    crops = np.stack(list(faces.values()))
+    alone = face_model.predict(crops)
+    jobs = [crops[: 1 + i % len(crops)] for i in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(face_model.predict, jobs))
+    for job, probs in zip(jobs, results):
+        np.testing.assert_allclose(probs, alone[: len(job)], atol=1e-5)
