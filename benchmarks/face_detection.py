@@ -72,6 +72,8 @@ def settings() -> dict[str, callable]:
             out[f"haar alt2+profile {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, frontal="alt2", clahe=c)
     out["mtcnn 320 min20"] = lambda: MTCNNDetector(320, min_face=20)
     out["mtcnn 320 min20 t0.7"] = lambda: MTCNNDetector(320, min_face=20, threshold=0.7)
+    for m in (24, 28, 32, 40):  # fewer pyramid levels: faster, misses small faces
+        out[f"mtcnn 320 min{m}"] = lambda m=m: MTCNNDetector(320, min_face=m)
     out["mtcnn 480 min20"] = lambda: MTCNNDetector(480, min_face=20)
     out["mtcnn 640 min20"] = lambda: MTCNNDetector(640, min_face=20)
     out["mtcnn 1024 min20"] = lambda: MTCNNDetector(1024, min_face=20)

@@ -111,30 +111,23 @@ class HaarDetector:
         return sorted(boxes, key=lambda b: -b[2] * b[3])
 
 
-MTCNN_MAX_MIN_FACE = 20
-
-
 class MTCNNDetector:
     """The `mtcnn` package's three-stage CNN detector (weights ship in the package; runs on TensorFlow).
 
-    Works on a copy scaled down to `max_side` (320 by default: the benchmark's best recall, at about
-    twice Haar's cost), finds faces of `min_face` pixels or more in that copy, and keeps those with
-    confidence >= `threshold`. `min_face` is at most 20: above that, mtcnn 1.0.0 builds its image
-    pyramid down to levels under 12 px, PNet fails on them and the package returns no faces at all
-    (with 24 it found none in 640x480 frames); to skip small faces, lower `max_side` instead.
+    Works on a copy scaled down to `max_side` (320 by default: the benchmark's best recall), finds
+    faces of `min_face` pixels or more in that copy, and keeps those with confidence >= `threshold`.
+    The networks run as TensorFlow graphs (see _graph_mtcnn).
     """
 
     name = "mtcnn"
 
     def __init__(self, max_side: int = 320, min_face: int = 20, threshold: float = 0.9):
-        if not 1 <= min_face <= MTCNN_MAX_MIN_FACE:
-            raise ValueError(f"min_face must be between 1 and {MTCNN_MAX_MIN_FACE} (got {min_face})")
+        if min_face < 12:
+            raise ValueError(f"min_face must be at least 12 pixels, the detector's window (got {min_face})")
         from .runtime import import_tensorflow
 
         import_tensorflow()
-        from mtcnn import MTCNN
-        self.mtcnn = MTCNN()
-        _run_stages_as_graphs(self.mtcnn)
+        self.mtcnn = _graph_mtcnn()
         self.max_side, self.min_face, self.threshold = max_side, min_face, threshold
 
     def detect(self, image: np.ndarray) -> list[Box]:
@@ -151,22 +144,55 @@ class MTCNNDetector:
         return sorted(boxes, key=lambda b: -b[2] * b[3])
 
 
-def _run_stages_as_graphs(mtcnn) -> None:
-    """Make each mtcnn stage call its network as one TensorFlow graph instead of layer by layer.
+def _graph_mtcnn():
+    """mtcnn's detector with each stage's network called as one TensorFlow graph, not layer by layer.
 
-    mtcnn 1.0.0 calls its Keras networks eagerly, and op-by-op dispatch costs most of its time:
-    as graphs, a 640x480 frame takes about 32 ms instead of 110 (benchmarks/RESULTS-speed.md),
-    with the same boxes. A stage keeps its network in `_model` (set through StageBase's `model`
-    argument); the input shapes are the networks' own (PNet is fully convolutional).
+    mtcnn 1.0.0 calls its Keras networks eagerly, and op-by-op dispatch costs most of its time: as
+    graphs, a 640x480 frame takes about a third of the time, with the same boxes (tested;
+    benchmarks/RESULTS-speed.md). A stage keeps its network in `_model` (StageBase's `model`).
     """
     import tensorflow as tf
+    from mtcnn import MTCNN
     from mtcnn.stages import StageONet, StagePNet, StageRNet
+    from mtcnn.utils.bboxes import generate_bounding_box, resize_to_square, smart_nms_from_bboxes, upscale_bboxes
+    from mtcnn.utils.images import build_scale_pyramid
 
-    shapes = {StagePNet: [None, None, None, 3], StageRNet: [None, 24, 24, 3], StageONet: [None, 48, 48, 3]}
-    for stage in mtcnn.stages:
-        network = stage.model
-        spec = tf.TensorSpec(shapes[type(stage)], tf.float32)
-        stage._model = tf.function(lambda x, net=network: net(x, training=False), input_signature=[spec])
+    class GraphPNet(StagePNet):
+        """StagePNet.__call__ of mtcnn 1.0.0, with each pyramid level resized inside the PNet graph and
+        no level smaller than PNet's window."""
+
+        def __init__(self):
+            super().__init__()
+            net = self._model
+            spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([2], tf.int32)]
+            self._model = tf.function(lambda x, size: net(tf.image.resize(x, size, method="area"), training=False),
+                                      input_signature=spec)
+
+        def __call__(self, images_normalized, images_oshapes, min_face_size=20, min_size=12, scale_factor=0.709,
+                     threshold_pnet=0.6, nms_pnet1=0.5, nms_pnet2=0.7, **kwargs):
+            groups = [build_scale_pyramid(shape[1], shape[0], min_face_size=min_face_size, scale_factor=scale_factor)
+                      for shape in images_oshapes]
+            scales = groups[int(np.argmax([len(g) for g in groups]))]
+            side, batch = np.asarray(images_normalized.shape[1:3]), images_normalized.shape[0]
+            # mtcnn 1.0.0 counts levels as if min_face_size were 12: above 20 its last levels shrink under
+            # the 12-px window, PNet fails and detect_faces returns no faces at all. Drop those levels.
+            scales = scales[np.floor(side.min() * scales) >= min_size]
+            images = np.asarray(images_normalized, np.float32)
+            results = [self._model(images, (side * s).astype(np.int32)) for s in scales]
+            proposals = [generate_bounding_box(r[0], r[1], threshold_pnet) for r in results]
+            upscaled = [upscale_bboxes(b, np.asarray([s] * batch)) for b, s in zip(proposals, scales)]
+            kept = [smart_nms_from_bboxes(b, threshold=nms_pnet1, method="union", initial_sort=False) for b in upscaled]
+            boxes = np.concatenate(kept, axis=0) if kept else np.empty((0, 6))
+            boxes = smart_nms_from_bboxes(boxes, threshold=nms_pnet2, method="union", initial_sort=True)
+            return resize_to_square(boxes)
+
+    def as_graph(stage, side: int):
+        net = stage.model
+        spec = tf.TensorSpec([None, side, side, 3], tf.float32)
+        stage._model = tf.function(lambda x: net(x, training=False), input_signature=[spec])
+        return stage
+
+    return MTCNN(stages=[GraphPNet(), as_graph(StageRNet(), 24), as_graph(StageONet(), 48)])
 
 
 DETECTORS = {"haar": HaarDetector, "mtcnn": MTCNNDetector}

@@ -107,11 +107,15 @@ def test_without_the_mtcnn_package_mtcnn_falls_back_to_haar(monkeypatch):
     assert isinstance(detector, HaarDetector)
 
 
-def test_mtcnn_refuses_a_minimum_face_size_that_makes_it_find_nothing():
+@pytest.mark.parametrize("min_face", [24, 40])
+def test_mtcnn_with_a_larger_minimum_face_still_finds_faces(photo, min_face):
+    """mtcnn 1.0.0 alone returns no faces at all above min_face_size 20 (its pyramid goes under 12 px)."""
     from emotion.face import MTCNNDetector
 
+    boxes = MTCNNDetector(min_face=min_face).detect(photo)
+    assert boxes and iou(boxes[0], PLACED) > 0.5
     with pytest.raises(ValueError, match="min_face"):
-        MTCNNDetector(min_face=24)
+        MTCNNDetector(min_face=8)
 
 
 @pytest.mark.parametrize("shape", [(48, 48), (20, 20), (8, 8), (30, 900), (900, 30), (480, 640), (1080, 1920)])
