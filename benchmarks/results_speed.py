@@ -102,7 +102,8 @@ def main() -> None:
     print("| dataset | items | open zip | first result | total | items/s | skipped | accuracy |\n"
           "|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print("\n(accuracy is meaningless with placeholder weights; it is printed to show the run was complete.)")
+    print("\n(accuracy is printed to show the run was complete; it is not a validation figure: the sample may "
+          "hold training speakers. The model card has the held-out numbers.)")
 
 
 if __name__ == "__main__":

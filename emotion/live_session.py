@@ -54,7 +54,7 @@ class LiveSnapshot:
 class LiveAnalyser:
     """Thread-safe live reading of faces (video) and voice (audio); see the module docstring."""
 
-    def __init__(self, face_model: Any, voice_model: Any, face_interval: float = 0.2,
+    def __init__(self, face_model: Any, voice_model: Any, face_interval: float = 0.1,
                  voice_interval: float = 1.0, face_hold: float = 1.0, idle_stop: float = 5.0,
                  smoothing: float = 0.8, clock: Clock = time.monotonic, background: bool = True):
         """`background=False` starts no worker threads: call `read_faces` and `tick` yourself (tests)."""
