@@ -52,6 +52,13 @@ def main() -> None:
     for name, x in music().items():
         a = detect_speech(x)
         print(f"| {name} | {beat_strength(x):.2f} | {'SPEECH' if a.has_speech else a.reason} |")
+    from music import free_melody
+    for timbre in ("piano", "flute", "organ", "strings", "clarinet"):
+        for seed in range(4):
+            x = free_melody(seed, timbre)
+            a = detect_speech(x)
+            print(f"| free melody (random notes and lengths), {timbre}, seed {seed} | {beat_strength(x):.2f} | "
+                  f"{'SPEECH' if a.has_speech else a.reason} |")
 
 
 if __name__ == "__main__":

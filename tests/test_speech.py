@@ -7,7 +7,7 @@ import pytest
 from emotion.audio import SAMPLE_RATE, load_audio
 from emotion.speech import MAX_BEAT_STRENGTH, beat_strength, detect_speech
 from media import add_noise, coloured_noise, tone
-from music import music
+from music import free_melody, music
 
 SECONDS = 3.0
 N = int(SECONDS * SAMPLE_RATE)
@@ -159,10 +159,19 @@ def test_music_is_not_speech(name):
 
 @pytest.mark.parametrize("name", ["piano melody", "flute melody with vibrato", "staccato organ", "fast drum loop",
                                   "band (melody, chords, drums)", "melody over drums"])
-def test_voiced_music_is_rejected_for_its_beat(name):
-    """These are voiced enough to pass the older checks: the beat is what gives them away."""
-    assert detect_speech(MUSIC[name]).reason == "no speech (music: a steady beat)"
+def test_voiced_music_is_rejected_as_music(name):
+    """These are voiced enough to pass the tone checks: held notes or the beat give them away."""
+    assert detect_speech(MUSIC[name]).reason in ("no speech (music: a steady beat)",
+                                                 "no speech (music: notes of steady pitch)")
     assert beat_strength(MUSIC[name]) > MAX_BEAT_STRENGTH
+
+
+@pytest.mark.parametrize("timbre", ["piano", "flute"])  # sustained organ or strings: "steady sound"
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_melody_without_a_beat_is_rejected_for_its_held_notes(timbre, seed):
+    melody = free_melody(seed, timbre)
+    assert beat_strength(melody) < MAX_BEAT_STRENGTH  # the beat check alone would let it through
+    assert detect_speech(melody).reason == "no speech (music: notes of steady pitch)"
 
 
 @pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
