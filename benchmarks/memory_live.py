@@ -70,12 +70,14 @@ def main() -> None:
     ap.add_argument("--camera-seconds", type=float, default=20.0,
                     help="length of the fake camera clip (460 kB per frame at 15 fps; Chromium loops it)")
     ap.add_argument("--start-timeout", type=float, default=300.0, help="seconds to wait for the START button")
+    ap.add_argument("--log", type=Path, help="write the server's output and the page's console messages here")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         cam, mic = fake_media(Path(tmp), args.camera_seconds)
-        proc = start_app(args.port)
+        log = open(args.log, "w") if args.log else subprocess.DEVNULL
+        proc = start_app(args.port, log=log)
         samples: list[tuple[float, float]] = []
         try:
             wait_healthy(proc, args.port)
@@ -86,6 +88,9 @@ def main() -> None:
                     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                     f"--use-file-for-fake-video-capture={cam}", f"--use-file-for-fake-audio-capture={mic}"])
                 page = browser.new_context(permissions=["camera", "microphone"]).new_page()
+                if args.log:
+                    page.on("console", lambda m: print(f"[console {time.strftime('%H:%M:%S')}] {m.type}: {m.text}",
+                                                       file=log, flush=True))
                 page.goto(f"http://127.0.0.1:{args.port}/live")
                 try:
                     page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=args.start_timeout * 1000)
