@@ -9,11 +9,11 @@ from emotion.voice import WINDOW, VoiceModel, load_voice_model, log_mel
 
 
 def warm(face: FaceModel, voice: VoiceModel) -> None:
-    """Run every step once (detector, crops, model graphs, speech gate, log-mel), so the first live frame and
-    the first voice reading pay no start-up cost (a cold librosa holds the interpreter for a second or more)."""
+    """Run every step once (detector, face model, voice model, speech gate, log-mel), so the first live frame
+    and the first voice reading pay no start-up cost (a cold librosa holds the interpreter for a second or more).
+    `face.warm_up` runs the detector too."""
     face.warm_up()
     voice.warm_up()
-    face.read(np.full((240, 320, 3), 128, np.uint8), mode="detect")
     voice.read(np.zeros(WINDOW, np.float32))
     log_mel(np.zeros(WINDOW, np.float32))
 
