@@ -52,8 +52,8 @@ def load_face_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def make_augmenter(seed: int = 0):
-    """Random flip, rotation, zoom, shift and erasing for a batch of (B, 48, 48, 1) faces."""
+def make_augmenter(seed: int = 0, erase_prob: float = 0.5):
+    """Random flip, rotation, zoom, shift and erasing (`erase_prob` of faces) for a batch of (B, 48, 48, 1) faces."""
     import keras
     import tensorflow as tf
 
@@ -64,7 +64,7 @@ def make_augmenter(seed: int = 0):
         keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 3, dtype="float32"),
     ])
 
-    def random_erase(x, p=0.5, area=(0.02, 0.15), ratio=(0.3, 3.3)):
+    def random_erase(x, p=erase_prob, area=(0.02, 0.15), ratio=(0.3, 3.3)):
         b = tf.shape(x)[0]
         h = w = FACE_SIZE
         s = tf.random.uniform([b], area[0], area[1]) * h * w
@@ -100,11 +100,13 @@ def masked_copies(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
                label_smoothing: float = 0.1, limit: int | None = None, mask_prob: float = 0.0,
-               init: Path | None = None, warmup_epochs: int = 3, weight_decay: float = 5e-3) -> dict:
+               init: Path | None = None, warmup_epochs: int = 3, weight_decay: float = 5e-3,
+               dropout: float = 0.5, erase_prob: float = 0.5) -> dict:
     """Train (or resume) and export the float32 model to `out`; returns the final validation metrics.
 
     `mask_prob` replaces that share of training faces with a masked copy (mask augmentation);
-    `init` starts from the weights of a trained model (fine-tuning) instead of from scratch.
+    `init` starts from the weights of a trained model (fine-tuning) instead of from scratch;
+    `dropout` (head) and `erase_prob` (random erasing) set how strongly training is regularised.
     """
     from ..runtime import import_tensorflow
 
@@ -124,7 +126,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     n_classes = len(EMOTIONS)
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
-    augment = make_augmenter()
+    augment = make_augmenter(erase_prob=erase_prob)
     train_ds = tf.data.Dataset.from_tensor_slices((x_train, tf.one_hot(y_train, n_classes)))
     if mask_prob > 0:
         masked = tf.data.Dataset.from_tensor_slices(masked_copies(x_train))
@@ -137,7 +139,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     steps = steps_per_epoch(len(x_train), batch_size)
 
     def build():
-        model = build_face_model()
+        model = build_face_model(dropout=dropout)
         if init is not None:
             from .. import layers  # noqa: F401  (registers the custom layers used in the file)
             model.set_weights(keras.models.load_model(init).get_weights())
@@ -181,6 +183,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup-epochs", type=int, default=3)
     parser.add_argument("--weight-decay", type=float, default=5e-3,
                         help="decoupled weight decay of the SGD optimizer (lower it if training accuracy stalls)")
+    parser.add_argument("--dropout", type=float, default=0.5, help="dropout rate of the dense head")
+    parser.add_argument("--erase-prob", type=float, default=0.5, help="share of training faces with a random erased patch")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -192,5 +196,5 @@ def main(args: argparse.Namespace) -> int:
             return 2
     train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit,
                mask_prob=args.mask_prob, init=args.init, warmup_epochs=args.warmup_epochs,
-               weight_decay=args.weight_decay)
+               weight_decay=args.weight_decay, dropout=args.dropout, erase_prob=args.erase_prob)
     return 0
