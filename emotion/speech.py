@@ -29,6 +29,7 @@ MIN_PITCH_SPREAD = 0.35  # semitones; steadier than this is a tone, not a voice
 BEAT_LAGS = (0.2, 1.5)  # seconds between beats looked at: 40-300 beats per minute
 MAX_BEAT_STRENGTH = 0.5  # onset autocorrelation above this is a beat (speech: at most ~0.4)
 MIN_BEAT_SECONDS = 1.0  # shorter sounds are too short to tell a beat
+MIN_BEATS = 3  # a beat must repeat at least this often within the sound: two or so onsets are chance
 HELD_PITCH = 0.1  # semitones: neighbouring voiced frames closer than this hold the same pitch
 MAX_HELD_SHARE = 0.8  # more neighbouring voiced frames than this holding their pitch: notes, not a voice
 
@@ -95,7 +96,8 @@ def aperiodicity(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def beat_strength(audio: np.ndarray) -> float:
     """How regular the sound's onsets are: the highest normalised autocorrelation of librosa's onset
-    strength at lags in BEAT_LAGS (0 = no beat, 1 = a perfect one). 0 for clips under MIN_BEAT_SECONDS."""
+    strength at lags in BEAT_LAGS that fit MIN_BEATS times into the sound (0 = no beat, 1 = a perfect one).
+    0 for clips under MIN_BEAT_SECONDS."""
     import librosa
 
     if len(audio) < MIN_BEAT_SECONDS * SAMPLE_RATE:
@@ -103,7 +105,7 @@ def beat_strength(audio: np.ndarray) -> float:
     env = librosa.onset.onset_strength(y=np.asarray(audio, np.float32), sr=SAMPLE_RATE, hop_length=HOP)
     env = env - env.mean()
     lo = int(BEAT_LAGS[0] * SAMPLE_RATE / HOP)
-    hi = min(int(BEAT_LAGS[1] * SAMPLE_RATE / HOP), len(env) // 2)
+    hi = min(int(BEAT_LAGS[1] * SAMPLE_RATE / HOP), len(env) // MIN_BEATS)
     ac = librosa.autocorrelate(env, max_size=hi + 1)
     if hi <= lo or ac[0] <= 0:
         return 0.0

@@ -192,3 +192,19 @@ def test_beat_strength_of_short_or_empty_sounds_is_zero():
     assert beat_strength(np.zeros(0, np.float32)) == 0.0
     assert beat_strength(MUSIC["drum loop"][: SAMPLE_RATE // 2]) == 0.0
     assert beat_strength(np.zeros(N, np.float32)) == 0.0
+
+
+def _bursts(times: list[float], seconds: float) -> np.ndarray:
+    """Short noise bursts (30 ms) at `times` in an otherwise silent sound."""
+    rng = np.random.default_rng(0)
+    x = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+    for t in times:
+        i = int(t * SAMPLE_RATE)
+        x[i:i + 480] = rng.normal(0, 0.3, 480)
+    return x
+
+
+def test_a_beat_must_repeat_three_times_to_count():
+    """Two onsets 0.8 s apart are chance (a RAVDESS sentence was once rejected so); a steady run of them is a beat."""
+    assert beat_strength(_bursts([0.1, 0.9, 1.7], 2.0)) < MAX_BEAT_STRENGTH  # two gaps of 0.8 s
+    assert beat_strength(_bursts([0.1 + 0.4 * k for k in range(6)], 2.3)) > MAX_BEAT_STRENGTH
