@@ -123,7 +123,7 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
         bar.progress(done / max(total, 1), text=f"Scored {done} of {total}…")
 
     if kind == "pairs":
-        pairs_report = evaluate_pairs(upload.getvalue(), face_model, voice_model, face_mode, mask, progress=progress)
+        pairs_report = evaluate_pairs(dataset, face_model, voice_model, face_mode, mask, progress=progress)
         reports = {"pairs": pairs_report, **modality_reports(pairs_report)}
     elif kind == "image":
         reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out,

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .audio import AudioError, decode_audio
-from .datasets import Item, Pair, open_dataset
+from .datasets import Dataset, Item, Pair, open_dataset
 from .evaluate import NO_FACE, NO_SPEECH, Progress, metrics
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
@@ -149,10 +149,12 @@ def _fused_labels(rows: Sequence[dict], rule: str, params: dict) -> list[str]:
     return [r.label for r in _fused_readings(rows, rule, params)]
 
 
-def evaluate_pairs(path: Path | bytes, face_model, voice_model, face_mode: str = "auto", mask: bool = False,
-                   progress: Progress | None = None) -> dict:
-    """Everything `python -m emotion evaluate pairs` reports, for a folder or .zip with pairs.csv."""
-    pairs, left_out = open_dataset(path).pairs()
+def evaluate_pairs(source: Path | bytes | Dataset, face_model, voice_model, face_mode: str = "auto",
+                   mask: bool = False, progress: Progress | None = None) -> dict:
+    """Everything `python -m emotion evaluate pairs` reports, for a folder or .zip with pairs.csv
+    (or a dataset already opened from one)."""
+    dataset = source if isinstance(source, Dataset) else open_dataset(source)
+    pairs, left_out = dataset.pairs()
     rows, skipped = read_pairs(pairs, face_model, voice_model, face_mode, mask, progress)
     params = load_params()
     report = score_pairs(rows, params)

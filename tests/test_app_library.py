@@ -149,3 +149,13 @@ def test_prediction_table_has_a_row_per_item_and_a_column_per_emotion():
     wrong = mistakes(report, limit=3)
     assert len(wrong) == 3 and all(p["pred"] != p["true"] for p in wrong)
     assert len({p["true"] for p in wrong}) == 3  # spread over the true classes
+
+
+def test_pairs_evaluate_the_same_from_zip_bytes_and_from_an_opened_dataset():
+    """The results page passes the dataset it already opened; the CLI passes a path or bytes."""
+    from emotion.datasets import open_dataset
+
+    data = media.make_zip(media.pairs_dataset())
+    from_bytes = evaluate_pairs(data, StubFaceModel("happy"), StubVoiceModel("sad"), face_mode="whole")
+    from_dataset = evaluate_pairs(open_dataset(data), StubFaceModel("happy"), StubVoiceModel("sad"), face_mode="whole")
+    assert from_dataset == from_bytes and from_dataset["n"] == 4
