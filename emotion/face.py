@@ -76,6 +76,10 @@ class HaarDetector:
         self.max_side, self.min_face = max_side, min_face
         self.min_neighbors, self.scale_factor = min_neighbors, scale_factor
 
+    def warm_up(self) -> None:
+        """Run once on a blank frame (the cascades load their data on first use)."""
+        self.detect(np.full((240, 320, 3), 128, np.uint8))
+
     def _gray(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         small, scale = fit_within(image, self.max_side)
         gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -142,6 +146,15 @@ class MTCNNDetector:
             x, y, w, h = f["box"]
             boxes.append(tuple(int(round(v / scale)) for v in (x, y, w, h)))
         return sorted(boxes, key=lambda b: -b[2] * b[3])
+
+    def warm_up(self) -> None:
+        """Trace all three networks' graphs now: a blank frame reaches only the first (PNet), so RNet and
+        ONet would otherwise be traced on the first frame with a face, mid-stream."""
+        pnet, rnet, onet = self.mtcnn.stages
+        self.detect(np.full((240, 320, 3), 128, np.uint8))
+        pnet._model(np.zeros((1, 240, 320, 3), np.float32), np.array([240, 320], np.int32))
+        rnet._model(np.zeros((1, 24, 24, 3), np.float32))
+        onet._model(np.zeros((1, 48, 48, 3), np.float32))
 
 
 def _graph_mtcnn():
@@ -319,7 +332,7 @@ class FaceModel:
         """Run once so the first real frame does not pay for graph tracing or loading the detector."""
         for n in (1, 2, 3):
             self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
-        get_detector(detector).detect(np.full((240, 320, 3), 128, np.uint8))
+        get_detector(detector).warm_up()
 
     def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
              mask: bool = False, boxes: list[Box] | None = None) -> list[FaceReading]:

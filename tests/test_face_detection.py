@@ -152,3 +152,17 @@ def test_mtcnn_as_graphs_finds_the_same_boxes_as_the_package_run_eagerly(faces):
     found = graphs.detect(crowd)
     assert len(found) == 3
     assert found == eager.detect(crowd)
+
+
+def test_mtcnn_warm_up_traces_every_network_so_the_first_face_traces_nothing(photo):
+    """A blank frame reaches only PNet; without tracing RNet and ONet at warm-up, the first face in a live
+    stream paid for it mid-stream."""
+    from emotion.face import MTCNNDetector
+
+    detector = MTCNNDetector()
+    graphs = [stage._model for stage in detector.mtcnn.stages]
+    detector.warm_up()
+    traced = [g.experimental_get_tracing_count() for g in graphs]
+    assert min(traced) >= 1
+    assert detector.detect(photo)  # a face: all three networks run
+    assert [g.experimental_get_tracing_count() for g in graphs] == traced
