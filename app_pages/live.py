@@ -1,6 +1,8 @@
 """Live: webcam and microphone over WebRTC, every face labelled on the video, voice read every second."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streamer
 
@@ -12,6 +14,7 @@ from ui.models import models
 
 INPUTS = {"both": "Camera and microphone", "camera": "Camera only", "microphone": "Microphone only"}
 STREAM_KEY = "live"  # webrtc_streamer keeps its context in st.session_state under this key
+STALL_SECONDS = 10.0  # playing this long with no media arriving: the connection has dropped or never came up
 
 st.title("Live")
 st.write("Click **START** and allow the camera and the microphone. Every face gets a box with its emotion; "
@@ -62,18 +65,51 @@ with video_col:
         sendback_audio=False,
         async_processing=True,
     )
-playing = ctx.state.playing
 
 
-@st.fragment(run_every=1.0 if playing else None)
-def current_readings() -> None:
-    """The latest readings (refreshed while streaming; the callbacks never touch Streamlit)."""
+def _streaming() -> bool:
+    """Whether the stream runs: the component says so, or media arrived in the last few seconds.
+
+    Media is the ground truth: the component's state comes from the last full run and can lag behind it.
+    """
     snap = live.snapshot()
-    if not playing:
-        st.info("Not streaming. Click **START** under the video." if not len(live.log) else
-                "Stopped. The session so far is below; click **START** to go on.", icon="▶️")
+    return bool(ctx.state.playing or snap.video_active or snap.audio_active)
+
+
+streaming = _streaming()
+if ctx.state.playing:  # when this stream started, to tell a stalled connection from a slow start
+    st.session_state.setdefault("live_playing_since", time.monotonic())
+else:
+    st.session_state.pop("live_playing_since", None)
+
+
+def _stalled(snap) -> bool:
+    """The component plays, but nothing has arrived from the camera or the microphone for a while."""
+    since = st.session_state.get("live_playing_since")
+    return bool(ctx.state.playing and since is not None and time.monotonic() - since > STALL_SECONDS
+                and not (snap.video_active or snap.audio_active))
+
+
+@st.fragment(run_every=1.0)
+def current_readings() -> None:
+    """The latest readings, refreshed every second (the callbacks never touch Streamlit).
+
+    When the stream starts or ends between full runs, a full run brings the rest of the page along.
+    """
+    if _streaming() != streaming:
+        st.rerun(scope="app")
+    snap = live.snapshot()
+    if not streaming:
+        if ctx.state.signalling:
+            st.info("Connecting… allow the camera and the microphone if the browser asks.", icon="⏳")
+        else:
+            st.info("Not streaming. Click **START** under the video." if not len(live.log) else
+                    "Stopped. The session so far is below; click **START** to go on.", icon="▶️")
         return
-    if not snap.video_frames and not snap.audio_seconds:
+    if _stalled(snap):
+        st.warning("Nothing is arriving from the camera or the microphone: the connection may have dropped. "
+                   "Click **STOP**, then **START**. The session so far is kept.", icon="⚠️")
+    elif not snap.video_frames and not snap.audio_seconds:
         st.caption("Connecting… (the first frames can take a few seconds)")
     face_missing = ("The camera is off." if source == "microphone" else
                     "No face in view." if snap.video_active else "No video yet.")
@@ -90,7 +126,7 @@ with readings_col:
     current_readings()
 
 
-@st.fragment(run_every=3.0 if playing else None)
+@st.fragment(run_every=3.0 if streaming else None)
 def session_log() -> None:
     """The session so far: a timeline, and the log as CSV (kept after STOP)."""
     rows = live.log.rows()
@@ -102,7 +138,7 @@ def session_log() -> None:
     left, right = st.columns([1, 1])
     left.download_button("Download the session log (CSV)", live.log.to_csv(), file_name="moodlens-session.csv",
                          mime="text/csv", on_click="ignore", icon="⬇️", key="live-csv")
-    if not playing and right.button("Clear the log", key="live-clear"):
+    if not streaming and right.button("Clear the log", key="live-clear"):
         live.clear()
         st.rerun()
 
