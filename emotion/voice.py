@@ -11,7 +11,7 @@ from .audio import SAMPLE_RATE
 from .face import WEIGHTS
 from .labels import EMOTIONS
 from .readings import Reading
-from .speech import HOP, SpeechActivity, detect_speech
+from .speech import HOP, SpeechActivity, beat_strength, detect_speech
 
 VOICE_WEIGHTS = WEIGHTS / "voice.keras"
 WINDOW_SECONDS = 3.0
@@ -120,9 +120,14 @@ class VoiceModel:
         return self._call(x).numpy().astype(np.float32)
 
     def warm_up(self) -> None:
-        """Run once so the first real reading does not pay for graph tracing."""
+        """Run the whole path once, so the first real reading pays for neither graph tracing nor librosa's
+        first calls: those import scipy and compile code, holding the GIL for seconds (on a busy machine a
+        live stream stalled on its first voice reading)."""
+        noise = np.random.default_rng(0).normal(0, 0.1, WINDOW).astype(np.float32)
+        beat_strength(noise)
+        features = log_mel(noise)
         for n in (1, 2):
-            self.predict(np.zeros((n, N_FRAMES, N_MELS), np.float32))
+            self.predict(np.repeat(features[None], n, axis=0))
 
     def read(self, audio: np.ndarray, max_windows: int = 64) -> VoiceReading:
         """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.

@@ -208,3 +208,32 @@ def test_a_beat_must_repeat_three_times_to_count():
     """Two onsets 0.8 s apart are chance (a RAVDESS sentence was once rejected so); a steady run of them is a beat."""
     assert beat_strength(_bursts([0.1, 0.9, 1.7], 2.0)) < MAX_BEAT_STRENGTH  # two gaps of 0.8 s
     assert beat_strength(_bursts([0.1 + 0.4 * k for k in range(6)], 2.3)) > MAX_BEAT_STRENGTH
+
+
+WARM_THEN_READ = """
+import sys
+from emotion.audio import load_audio
+from emotion.voice import VoiceModel
+model = VoiceModel()
+model.warm_up()
+speech = load_audio(sys.argv[1])
+before = set(sys.modules)
+reading = model.read(speech)
+assert reading.has_speech, reading.reason
+print(sorted(set(sys.modules) - before))
+"""
+
+
+@pytest.mark.slow
+def test_voice_warm_up_leaves_nothing_to_import_for_the_first_reading():
+    """librosa imports scipy lazily on its first STFT, holding the GIL for seconds: in a live stream the first
+    voice reading stalled the media. After warm_up, a first real reading imports nothing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    speech = Path(__file__).parent / "fixtures" / "speech.wav"
+    result = subprocess.run([sys.executable, "-c", WARM_THEN_READ, str(speech)], capture_output=True, text=True,
+                            cwd=Path(__file__).parents[1], timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
