@@ -1,7 +1,7 @@
 """Run a Keras model as TFLite with int8 weights (dynamic-range quantisation): much faster on CPU.
 
 The face classifier takes about 1.2 ms a face (flip-averaged) this way instead of 10 ms as a Keras
-graph; on FER2013 val it scores 62.50% against the Keras model's 62.64% (benchmarks/RESULTS-speed.md,
+graph; on FER2013 val it scores 63.92% against the Keras model's 63.97% (benchmarks/RESULTS-speed.md,
 benchmarks/tflite_accuracy.py).
 """
 from __future__ import annotations
