@@ -90,12 +90,10 @@ def _stalled(snap) -> bool:
                 and not (snap.video_active or snap.audio_active))
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=1.0 if streaming or ctx.state.signalling else None)
 def current_readings() -> None:
-    """The latest readings, refreshed every second (the callbacks never touch Streamlit).
-
-    When the stream starts or ends between full runs, a full run brings the rest of the page along.
-    """
+    """The latest readings, refreshed every second while streaming or connecting (the callbacks never touch
+    Streamlit). When the stream ends between full runs, a full run brings the rest of the page along."""
     if _streaming() != streaming:
         st.rerun(scope="app")
     snap = live.snapshot()
