@@ -67,16 +67,15 @@ with video_col:
     )
 
 
-def _streaming() -> bool:
+def _streaming(snap) -> bool:
     """Whether the stream runs: the component says so, or media arrived in the last few seconds.
 
     Media is the ground truth: the component's state comes from the last full run and can lag behind it.
     """
-    snap = live.snapshot()
-    return bool(ctx.state.playing or snap.video_active or snap.audio_active)
+    return bool(ctx.state.playing or snap.media_active)
 
 
-streaming = _streaming()
+streaming = _streaming(live.snapshot())
 if ctx.state.playing:  # when this stream started, to tell a stalled connection from a slow start
     st.session_state.setdefault("live_playing_since", time.monotonic())
 else:
@@ -87,16 +86,16 @@ def _stalled(snap) -> bool:
     """The component plays, but nothing has arrived from the camera or the microphone for a while."""
     since = st.session_state.get("live_playing_since")
     return bool(ctx.state.playing and since is not None and time.monotonic() - since > STALL_SECONDS
-                and not (snap.video_active or snap.audio_active))
+                and not snap.media_active)
 
 
 @st.fragment(run_every=1.0 if streaming or ctx.state.signalling else None)
 def current_readings() -> None:
     """The latest readings, refreshed every second while streaming or connecting (the callbacks never touch
     Streamlit). When the stream ends between full runs, a full run brings the rest of the page along."""
-    if _streaming() != streaming:
-        st.rerun(scope="app")
     snap = live.snapshot()
+    if _streaming(snap) != streaming:
+        st.rerun(scope="app")
     if not streaming:
         if ctx.state.signalling:
             st.info("Connecting… allow the camera and the microphone if the browser asks.", icon="⏳")

@@ -50,6 +50,11 @@ class LiveSnapshot:
     face_ms: float  # how long the last face reading took
     error: str  # the last error in a worker, "" when none
 
+    @property
+    def media_active(self) -> bool:
+        """Video or audio arrived in the last MEDIA_HOLD seconds."""
+        return self.video_active or self.audio_active
+
 
 class LiveAnalyser:
     """Thread-safe live reading of faces (video) and voice (audio); see the module docstring."""
@@ -159,7 +164,7 @@ class LiveAnalyser:
         with self._lock:
             self._voice = voice
         snap = self.snapshot(now)  # as of when this tick began, however long the voice model took
-        if not (snap.video_active or snap.audio_active):
+        if not snap.media_active:
             return None
         row = self._row(snap, now)
         self.log.append(row)
