@@ -18,6 +18,7 @@ from .readings import Reading
 FACE_SIZE = 48
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 FACE_WEIGHTS = WEIGHTS / "face.keras"
+WARM_UP_FRAME = np.full((240, 320, 3), 128, np.uint8)  # a blank frame the detectors run on once at start-up
 
 Box = tuple[int, int, int, int]  # x, y, width, height in image pixels
 FaceMode = Literal["auto", "detect", "whole"]
@@ -78,7 +79,7 @@ class HaarDetector:
 
     def warm_up(self) -> None:
         """Run once on a blank frame (the cascades load their data on first use)."""
-        self.detect(np.full((240, 320, 3), 128, np.uint8))
+        self.detect(WARM_UP_FRAME)
 
     def _gray(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         small, scale = fit_within(image, self.max_side)
@@ -150,9 +151,8 @@ class MTCNNDetector:
     def warm_up(self) -> None:
         """Trace all three networks' graphs now: a blank frame reaches only the first (PNet), so RNet and
         ONet would otherwise be traced on the first frame with a face, mid-stream."""
-        pnet, rnet, onet = self.mtcnn.stages
-        self.detect(np.full((240, 320, 3), 128, np.uint8))
-        pnet._model(np.zeros((1, 240, 320, 3), np.float32), np.array([240, 320], np.int32))
+        _, rnet, onet = self.mtcnn.stages
+        self.detect(WARM_UP_FRAME)
         rnet._model(np.zeros((1, 24, 24, 3), np.float32))
         onet._model(np.zeros((1, 48, 48, 3), np.float32))
 
