@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 EMOTION = "(?:angry|disgust|fear|happy|neutral|sad|surprise)"
 FACE_READ = re.compile(rf"Face\n+\S* ?{EMOTION}\s+·\s+\d+%")
 VOICE_READ = re.compile(rf"Voice\n+\S* ?(?:{EMOTION}\s+·\s+\d+%|no speech)")
+NOT_STREAMING = re.compile(r"Not streaming|Stopped\. The session")
 AGREEMENT = re.compile(r"same emotion|same valence|conflict|Only one side could be read")
 
 # Saturated pixels in the video: the camera shows a grey face, so colour can only come from the drawn box and label.
@@ -55,9 +56,9 @@ def _keep_streaming(page) -> None:
     body = page.inner_text("body")
     if "the connection may have dropped" in body:  # the component still plays, but no media arrives
         page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
-        wait_for_text(page, re.compile(r"Not streaming|Stopped\. The session"), timeout=60)
+        wait_for_text(page, NOT_STREAMING, timeout=60)
         body = page.inner_text("body")
-    if re.search(r"Not streaming|Stopped\. The session", body):
+    if NOT_STREAMING.search(body):
         _start(page)
 
 
