@@ -57,3 +57,20 @@ def test_resumable_fit_continues_and_restretches_the_schedule(tmp_path):
     schedule = model.optimizer._learning_rate
     assert schedule.decay_steps == steps_per_epoch * 5 - steps_per_epoch
     assert int(model.optimizer.iterations.numpy()) == steps_per_epoch * 5
+
+
+@pytest.mark.slow
+def test_mixup_blends_inputs_and_labels_by_the_same_amount():
+    from emotion.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    from emotion.train.common import mixup
+
+    x = tf.constant(np.arange(6, dtype="float32")[:, None, None] * np.ones((6, 2, 3), "float32"))
+    y = tf.one_hot(np.arange(6), 6)
+    xm, ym = (t.numpy() for t in mixup(x, y, 0.4))
+    assert np.allclose(ym.sum(1), 1.0)
+    lam = ym[np.arange(6), np.arange(6)]  # weight kept on each example's own label (the partner is the reversed batch)
+    assert np.allclose(ym[np.arange(6), 5 - np.arange(6)] + lam, 1.0, atol=1e-6)
+    assert np.allclose(xm[:, 0, 0], lam * np.arange(6) + (1 - lam) * np.arange(6)[::-1], atol=1e-5)
+    assert np.all((lam >= 0) & (lam <= 1)) and not np.allclose(lam, 1.0)  # something was mixed

@@ -79,6 +79,20 @@ def export_float32(trained: keras.Model, build_plain: Callable[[], keras.Model],
     return plain
 
 
+def mixup(x, y, alpha: float):
+    """Mix each example of a batch with another one (the batch reversed): x and y both become
+    lam * a + (1 - lam) * b, with lam ~ Beta(alpha, alpha) per example (Zhang et al., 2018)."""
+    import tensorflow as tf
+
+    b = tf.shape(x)[0]
+    g1 = tf.random.gamma([b], alpha)
+    g2 = tf.random.gamma([b], alpha)
+    lam = g1 / (g1 + g2)
+    lam_x = tf.reshape(tf.cast(lam, x.dtype), [-1] + [1] * (len(x.shape) - 1))
+    lam_y = tf.reshape(tf.cast(lam, y.dtype), [-1, 1])
+    return lam_x * x + (1 - lam_x) * tf.reverse(x, [0]), lam_y * y + (1 - lam_y) * tf.reverse(y, [0])
+
+
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Number of batches in an epoch of `n` items."""
     return math.ceil(n / batch_size)

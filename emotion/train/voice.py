@@ -154,13 +154,14 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
 
 
 def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
-                variants: int, workers: int, limit: int | None = None) -> dict:
+                variants: int, workers: int, limit: int | None = None, init: Path | None = None,
+                mixup_alpha: float = 0.0, warmup_epochs: int = 2) -> dict:
     from ..runtime import import_tensorflow
 
     tf = import_tensorflow()
     import keras
 
-    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
+    from .common import cosine_schedule, export_float32, mixup, resumable_fit, steps_per_epoch
     from .voice_model import build_voice_model
 
     clips = collect_clips(data)
@@ -183,14 +184,19 @@ def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: flo
     n = len(EMOTIONS)
     train_ds = (tf.data.Dataset.from_tensor_slices((x_train[..., None], tf.one_hot(y_train, n)))
                 .shuffle(len(x_train), reshuffle_each_iteration=True).batch(batch_size)
-                .map(lambda x, y: spec_augment(tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
-                .prefetch(tf.data.AUTOTUNE))
+                .map(lambda x, y: spec_augment(tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE))
+    if mixup_alpha > 0:
+        train_ds = train_ds.map(lambda x, y: mixup(x, y, mixup_alpha), num_parallel_calls=tf.data.AUTOTUNE)
+    train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
     val_ds = tf.data.Dataset.from_tensor_slices((x_val[..., None].astype("float32"), tf.one_hot(y_val, n))).batch(128)
     steps = steps_per_epoch(len(x_train), batch_size)
 
     def build():
         model = build_voice_model()
-        opt = keras.optimizers.AdamW(cosine_schedule(lr, steps * epochs, steps * 2), weight_decay=0.05)
+        if init is not None:
+            from .. import layers  # noqa: F401  (registers the custom layers used in the file)
+            model.set_weights(keras.models.load_model(init).get_weights())
+        opt = keras.optimizers.AdamW(cosine_schedule(lr, steps * epochs, steps * warmup_epochs), weight_decay=0.05)
         model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
         return model
 
@@ -219,6 +225,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
     parser.add_argument("--out", type=Path, default=Path("weights/voice.keras"))
     parser.add_argument("--limit", type=int, default=None, help="use only N random clips (smoke test)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this trained model's weights (fine-tuning) instead of from scratch")
+    parser.add_argument("--mixup", type=float, default=0.0,
+                        help="mixup's Beta(alpha, alpha) parameter; 0 = no mixup (0.2-0.4 is usual)")
+    parser.add_argument("--warmup-epochs", type=int, default=2)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -228,5 +239,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {', '.join(missing)} not found under {args.data} (see ../shared/data/README.md)")
         return 2
     train_voice(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, args.variants,
-                args.workers, args.limit)
+                args.workers, args.limit, init=args.init, mixup_alpha=args.mixup,
+                warmup_epochs=args.warmup_epochs)
     return 0
