@@ -133,7 +133,9 @@ def session_log() -> None:
     series = ("face", "voice", "fused") if hybrid else ("face", "voice")
     st.plotly_chart(plots.timeline(rows, series), key="live-timeline", config=show.CHART_CONFIG)
     left, right = st.columns([1, 1])
-    left.download_button("Download the session log (CSV)", live.log.to_csv(), file_name="moodlens-session.csv",
+    # A callable: the CSV is written when the button is clicked, not on every tick of the readings (the file
+    # a tick registered could vanish under the click, and the whole log was turned into CSV every second).
+    left.download_button("Download the session log (CSV)", live.log.to_csv, file_name="moodlens-session.csv",
                          mime="text/csv", on_click="ignore", icon="⬇️", key="live-csv")
     if not streaming and right.button("Clear the log", key="live-clear"):
         live.clear()

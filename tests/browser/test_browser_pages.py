@@ -1,8 +1,11 @@
 """The app in a real browser: live webcam + microphone (fake devices), capture with uploads, results with a zip."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +120,12 @@ def test_live_page_labels_the_face_and_the_voice_in_both_modes_and_keeps_the_log
     wait_for_text(page, re.compile(r"Stopped\. The session so far is below"), timeout=60)
     assert "Download the session log (CSV)" in page.inner_text("body")  # the log outlives the stream
     page.screenshot(path=shots / "live-stopped.png", full_page=True)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile("Download the session log")).click()
+    assert download.value.suggested_filename == "moodlens-session.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(rows) >= 3 and {"clock", "face", "voice"} <= set(rows[0])  # a row a second while it streamed
+    assert any(row["face"] and row["face"] != "no face" for row in rows)
 
 
 # Keeps every RTCPeerConnection a frame makes in window.__pcs, so a test can cut the media off.
