@@ -74,19 +74,22 @@ def _segments(times: list[float], labels: list[str]) -> list[tuple[float, float,
 def timeline(rows: Sequence[dict], series: Sequence[str] = ("face", "voice"), title: str = "") -> go.Figure:
     """One coloured strip per series (face, voice, fused) showing its label over time.
 
-    `rows` are session-log / timeline rows with "time_s" and a label column per series.
+    `rows` are session-log / timeline rows with "time_s" and a label column per series. One bar trace per
+    label holds all of that label's stretches, so a long session with many changes stays a small figure.
     """
     times = [float(r["time_s"]) for r in rows]
-    fig = go.Figure()
-    shown: set[str] = set()
     names = [SERIES_NAMES.get(s, s) for s in series]
+    bars: dict[str, list[tuple[str, float, float]]] = {}  # label -> (series name, start, end), in first-seen order
     for name, key in zip(names, series):
         for start, end, label in _segments(times, [str(r.get(key, "")) for r in rows]):
-            fig.add_trace(go.Bar(
-                x=[end - start], base=[start], y=[name], orientation="h", name=label, legendgroup=label,
-                showlegend=label not in shown, marker_color=hex_colour(label), marker_line_width=0,
-                hovertemplate=f"{name}: {label}<br>%{{base:.1f}}-{end:.1f} s<extra></extra>"))
-            shown.add(label)
+            bars.setdefault(label, []).append((name, start, end))
+    fig = go.Figure()
+    for label, stretches in bars.items():
+        ys, starts, ends = zip(*stretches)
+        fig.add_trace(go.Bar(
+            x=[e - s for s, e in zip(starts, ends)], base=list(starts), y=list(ys), customdata=list(ends),
+            orientation="h", name=label, marker_color=hex_colour(label), marker_line_width=0,
+            hovertemplate=f"%{{y}}: {label}<br>%{{base:.1f}}-%{{customdata:.1f}} s<extra></extra>"))
     fig.update_layout(title=title or None, barmode="overlay", height=110 + 45 * len(series),
                       margin=dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT, bargap=0.2,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"))

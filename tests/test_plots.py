@@ -36,12 +36,20 @@ def test_timeline_merges_runs_and_lists_each_label_once():
     rows = [{"time_s": t, "face": f, "voice": v}
             for t, f, v in [(0, "happy", "no speech"), (1, "happy", "no speech"), (2, "sad", "angry"), (3, "sad", "angry")]]
     fig = plots.timeline(rows, ("face", "voice"))
-    face = [(b.base[0], b.x[0], b.name) for b in fig.data if b.y[0] == "Face"]
-    assert face == [(0, 2, "happy"), (2, 2, "sad")]
-    voice = [(b.base[0], b.x[0], b.name) for b in fig.data if b.y[0] == "Voice"]
-    assert voice == [(0, 2, "no speech"), (2, 2, "angry")]
-    legend = [b.name for b in fig.data if b.showlegend]
-    assert sorted(legend) == sorted({"happy", "sad", "no speech", "angry"})
+    bars = sorted((y, base, width, b.name) for b in fig.data for y, base, width in zip(b.y, b.base, b.x))
+    assert bars == [("Face", 0, 2, "happy"), ("Face", 2, 2, "sad"), ("Voice", 0, 2, "no speech"), ("Voice", 2, 2, "angry")]
+    assert sorted(b.name for b in fig.data) == sorted({"happy", "sad", "no speech", "angry"})  # one legend entry each
+
+
+def test_a_long_flickering_timeline_stays_one_trace_per_label():
+    """An hour of labels changing every second: the figure must not grow a trace per change (it did, and
+    building it took seconds every refresh of the live page)."""
+    labels = ["happy", "sad", "angry"]
+    rows = [{"time_s": t, "face": labels[t % 3], "voice": labels[(t + 1) % 3]} for t in range(3600)]
+    fig = plots.timeline(rows, ("face", "voice"))
+    assert len(fig.data) == 3
+    assert sum(len(b.x) for b in fig.data) == 2 * 3600
+    assert sorted(set(fig.data[0].y)) == ["Face", "Voice"]
 
 
 def test_timeline_of_nothing_is_an_empty_figure():
