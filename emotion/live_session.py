@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .analyse import timeline_row
+from .analyse import NO_SOUND, timeline_row
 from .audio import SAMPLE_RATE
 from .draw import draw_faces, mirror
 from .face import FaceReading
@@ -208,7 +208,9 @@ class LiveAnalyser:
     def _row(self, snap: LiveSnapshot, now: float) -> dict:
         with self._lock:
             start = self._start if self._start is not None else now
-        row = timeline_row(now - start, snap.faces, snap.face, snap.voice, snap.hybrid, no_voice=NO_MICROPHONE)
+        # No sound since START: the microphone is off (or missing); sound earlier, none now: a gap in it.
+        no_voice = NO_MICROPHONE if snap.audio_seconds == 0 else NO_SOUND
+        row = timeline_row(now - start, snap.faces, snap.face, snap.voice, snap.hybrid, no_voice=no_voice)
         return {"clock": datetime.datetime.now().strftime("%H:%M:%S"), **row}
 
     # --- workers ---------------------------------------------------------------------------------------

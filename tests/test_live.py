@@ -204,6 +204,18 @@ def test_without_a_microphone_the_voice_says_so():
     assert row["voice"] == "no microphone" and row["fused_from"] == "face"
 
 
+def test_a_gap_in_the_sound_is_no_sound_not_no_microphone():
+    clock = FakeClock()
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)
+    image = np.zeros((60, 80, 3), np.uint8)
+    live.push_audio(np.zeros(16_000, np.float32))  # a second of sound
+    clock.t += 5  # the microphone's sound stops arriving; the camera goes on
+    live.process_image(image)
+    live.read_faces(image)
+    row = live.tick()
+    assert row["voice"] == "no sound" and row["fused_from"] == "face"
+
+
 def test_the_log_survives_the_stream_stopping_and_clear_forgets_it():
     clock = FakeClock()
     live = LiveAnalyser(StubFaceModel(), StubVoiceModel(), clock=clock, background=False)
@@ -342,7 +354,7 @@ def test_sessions_at_once_keep_their_own_readings():
         for label, live in zip(labels, sessions):
             rows = live.log.rows()
             assert rows and {r["face"] for r in rows} <= {label, "no face"}
-            assert {r["voice"] for r in rows} <= {label, "no speech", "no microphone"}
+            assert {r["voice"] for r in rows} <= {label, "no speech", "no sound"}
             assert live.snapshot().face is None or live.snapshot().face.label == label
     finally:
         for live in sessions:
