@@ -43,6 +43,40 @@ class Throttle:
             return max(0.0, self._last + self.interval - self.clock())
 
 
+class RecentReaders:
+    """Which live sessions read a face lately (one registry for the whole process, shared by sessions)."""
+
+    def __init__(self, window: float = 5.0, clock: Clock = time.monotonic):
+        self.window, self.clock = window, clock
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def mark(self, session: int) -> int:
+        """Note that `session` just read a face; returns how many sessions read one within `window` s."""
+        now = self.clock()
+        with self._lock:
+            self._last[session] = now
+            self._last = {k: t for k, t in self._last.items() if now - t <= self.window}
+            return len(self._last)
+
+    def recent(self) -> set[int]:
+        """The sessions that read a face within `window` seconds."""
+        now = self.clock()
+        with self._lock:
+            return {k for k, t in self._last.items() if now - t <= self.window}
+
+
+def face_rest(reading_seconds: float, interval: float, sessions: int) -> float:
+    """How long a face worker rests after a reading that took `reading_seconds`.
+
+    The readings of all `sessions` streaming at once take at most about half of the CPU: each session rests
+    `sessions` times as long as its reading took (minus the `interval` the throttle waits anyway), so one
+    session alone reads as before and three sessions read a third as often each. Frames in between are
+    skipped, never queued, so the media threads (and the WebRTC connections) keep up.
+    """
+    return max(0.0, reading_seconds * max(1, sessions) - interval)
+
+
 class Smoother:
     """Exponential moving average of probability vectors, by time rather than by count.
 

@@ -3,7 +3,8 @@
 The WebRTC callbacks only hand media over (`video_frame`, `audio_frame`) and draw the latest face
 boxes on each frame, so video stays smooth whatever the models cost:
   face worker   reads the newest frame at most every `face_interval` seconds (older frames are
-                skipped) and smooths the main face's probabilities over time;
+                skipped) and smooths the main face's probabilities over time; the sessions streaming
+                video in one process share about half the CPU for faces (`face_rest`);
   voice worker  every `voice_interval` seconds reads the last 3 s of audio (every sample kept in a
                 ring buffer), fuses it with the face, and appends a row to the session log.
 Workers start with the first media and end by themselves when media stops. Nothing here touches
@@ -26,12 +27,13 @@ from .audio import SAMPLE_RATE
 from .draw import draw_faces, mirror
 from .face import FaceReading
 from .fusion import HybridReading, hybrid
-from .live import AudioRing, Clock, FrameResampler, Latest, SessionLog, Smoother, Throttle
+from .live import AudioRing, Clock, FrameResampler, Latest, SessionLog, Smoother, RecentReaders, Throttle, face_rest
 from .voice import WINDOW_SECONDS, VoiceReading
 
 logger = logging.getLogger(__name__)
 
 NO_MICROPHONE = "no microphone"
+FACE_READERS = RecentReaders()  # the sessions of this process reading faces, to share the CPU between them
 MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio) counts as stopped
 
 
@@ -244,9 +246,10 @@ class LiveAnalyser:
                 continue
             began = time.monotonic()
             self._guard(self.read_faces, view)
-            # On a slow machine rest as long as the reading took: at most half the CPU goes to faces,
-            # so the media threads keep up (frames in between are skipped, not queued).
-            time.sleep(max(0.0, time.monotonic() - began - self._face_throttle.interval))
+            # On a slow machine, or with several sessions streaming video, rest: faces get at most about
+            # half the CPU, shared by all sessions (see face_rest).
+            sessions = FACE_READERS.mark(id(self))
+            time.sleep(face_rest(time.monotonic() - began, self._face_throttle.interval, sessions))
 
     def _voice_loop(self, generation: int) -> None:
         while not self._should_exit("voice", generation):

@@ -359,3 +359,45 @@ def test_sessions_at_once_keep_their_own_readings():
     finally:
         for live in sessions:
             live.stop(timeout=2.0)
+
+
+def test_face_rest_shares_the_cpu_between_sessions():
+    from emotion.live import face_rest
+
+    assert face_rest(0.02, 0.1, 1) == 0.0  # fast readings: the throttle's interval is the only wait
+    assert face_rest(0.3, 0.1, 1) == pytest.approx(0.2)  # slow: rest as long as the reading took
+    assert face_rest(0.3, 0.1, 3) == pytest.approx(0.8)  # three sessions: each reads a third as often
+    assert face_rest(0.3, 0.1, 0) == pytest.approx(0.2)
+
+
+def test_recent_readers_count_sessions_that_read_lately_and_forget_the_others():
+    from emotion.live import RecentReaders
+
+    clock = FakeClock()
+    readers = RecentReaders(window=5.0, clock=clock)
+    assert readers.mark(1) == 1 and readers.recent() == {1}
+    assert readers.mark(2) == 2 and readers.mark(1) == 2
+    clock.t += 6  # session 2 stopped reading; session 1 goes on
+    assert readers.mark(1) == 1
+
+
+def test_only_sessions_reading_faces_count_as_readers():
+    """A microphone-only session must not slow the camera sessions' face readings down."""
+    from emotion import live_session
+
+    cam = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), face_interval=0.01, voice_interval=0.05)
+    mic = LiveAnalyser(StubFaceModel("sad"), StubVoiceModel(), face_interval=0.01, voice_interval=0.05)
+    try:
+        clip = media.speech()
+        for i in range(30):
+            cam.process_image(np.zeros((60, 80, 3), np.uint8))
+            mic.push_audio(clip[(i * 1600) % len(clip):][:1600])
+            time.sleep(0.01)
+        deadline = time.monotonic() + 30
+        while not cam.snapshot().faces and time.monotonic() < deadline:
+            time.sleep(0.05)
+        recent = live_session.FACE_READERS.recent()
+        assert id(cam) in recent and id(mic) not in recent  # the microphone-only session never read a face
+    finally:
+        cam.stop(timeout=2)
+        mic.stop(timeout=2)
