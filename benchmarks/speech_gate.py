@@ -18,9 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from emotion.audio import load_audio  # noqa: E402
-from emotion.speech import beat_strength, detect_speech  # noqa: E402
+from emotion.speech import (MIN_VIBRATO, SMOOTH_HELD_PITCH, VIBRATO_CYCLE, beat_strength,  # noqa: E402
+                            detect_speech, held_pitch_share, pitch_track, vibrato_strength)
 
 AUDIO = {".wav", ".flac", ".mp3", ".ogg"}
+
+
+def _vibrato(audio) -> tuple[float, float]:
+    """The vibrato check's two numbers: how regularly the pitch swings, and how often its smoothed pitch holds."""
+    voiced, period = pitch_track(audio)
+    return vibrato_strength(voiced, period), held_pitch_share(voiced, period, VIBRATO_CYCLE, SMOOTH_HELD_PITCH)
 
 
 def main() -> None:
@@ -31,13 +38,15 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     print("| dataset | passed | rate |\n|---|---|---|")
-    fails, total, passed = [], 0, 0
+    fails, total, passed, vibrato = [], 0, 0, []
     for ds in sorted(p for p in args.data.iterdir() if p.is_dir()):
         files = sorted(p for p in ds.rglob("*") if p.suffix.lower() in AUDIO)
         sample = rng.sample(files, min(args.per_dataset, len(files)))
         ok = 0
         for f in sample:
-            a = detect_speech(load_audio(f))
+            audio = load_audio(f)
+            a = detect_speech(audio)
+            vibrato.append((*_vibrato(audio), str(f.relative_to(args.data))))
             ok += a.has_speech
             if not a.has_speech:
                 fails.append(f"{f.relative_to(args.data)}: {a.reason}")
@@ -46,6 +55,12 @@ def main() -> None:
     print(f"| all | {passed}/{total} | {100 * passed / total:.1f}% |\n")
     for f in fails:
         print(f"- not speech: {f}")
+    swinging = sorted((v for v in vibrato if v[0] > MIN_VIBRATO), reverse=True)
+    print(f"\nVibrato check: {len(swinging)} of {len(vibrato)} clips swing like a vibrato (strength > {MIN_VIBRATO}); "
+          f"their smoothed pitch holds still at most {max((v[1] for v in swinging), default=0):.2f} of the time "
+          f"(notes with vibrato: above 0.9). Highest strengths:")
+    for strength, held, name in swinging[:5]:
+        print(f"- {name}: strength {strength:.2f}, smoothed pitch held {held:.2f}")
 
     from music import music
     print("\n| synthetic music (tests/music.py) | beat strength | gate says |\n|---|---|---|")
@@ -59,6 +74,13 @@ def main() -> None:
             a = detect_speech(x)
             print(f"| free melody (random notes and lengths), {timbre}, seed {seed} | {beat_strength(x):.2f} | "
                   f"{'SPEECH' if a.has_speech else a.reason} |")
+    for timbre in ("flute", "piano"):
+        for depth in (0.3, 0.5, 1.0):
+            for seed in range(4):
+                x = free_melody(seed, timbre, vibrato=depth)
+                a = detect_speech(x)
+                print(f"| free melody with {depth} semitone vibrato, {timbre}, seed {seed} | {beat_strength(x):.2f} | "
+                      f"{'SPEECH' if a.has_speech else a.reason} |")
 
 
 if __name__ == "__main__":

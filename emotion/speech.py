@@ -8,7 +8,9 @@ steady beat (the autocorrelation of its onset strength has a strong peak at a la
 notes and drum hits on a beat make; syllables are far less regular) is not speech, and neither is one
 whose pitch holds still from frame to frame most of the time, as notes do (a voice glides and jitters:
 in 600 real speech clips at most 70% of neighbouring voiced frames kept the same pitch, against 94-100%
-in piano and organ melodies).
+in piano and organ melodies). A note sung or played with vibrato never holds still, but its pitch
+swings back and forth 4.5-7 times a second around a steady centre: a recording whose pitch movement
+repeats at that rate, and whose pitch averaged over one swing holds still, is not speech either.
 """
 from __future__ import annotations
 
@@ -32,6 +34,12 @@ MIN_BEAT_SECONDS = 1.0  # shorter sounds are too short to tell a beat
 MIN_BEATS = 3  # a beat must repeat at least this often within the sound: two or so onsets are chance
 HELD_PITCH = 0.1  # semitones: neighbouring voiced frames closer than this hold the same pitch
 MAX_HELD_SHARE = 0.8  # more neighbouring voiced frames than this holding their pitch: notes, not a voice
+VIBRATO_LAGS = (14, 22)  # frames (10 ms) between pitch swings: vibrato at 4.5-7 Hz
+MAX_SWING_STEP = 1.0  # semitones per frame: a 1-semitone vibrato at 7 Hz moves at most 0.45
+VIBRATO_CYCLE = 18  # frames averaged to smooth one vibrato swing away (5.5 Hz)
+SMOOTH_HELD_PITCH = 0.05  # semitones per frame: a smoothed contour moving less than this holds its pitch
+MIN_VIBRATO = 0.3  # vibrato_strength above this: the pitch may swing like a vibrato (1% of real speech clips too)
+MAX_SMOOTH_HELD_SHARE = 0.9  # ...and a smoothed contour holding still this often (speech: at most 0.79): notes
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,14 +120,57 @@ def beat_strength(audio: np.ndarray) -> float:
     return float(ac[lo:hi + 1].max() / ac[0])
 
 
-def held_pitch_share(voiced: np.ndarray, period: np.ndarray) -> float:
-    """Share of neighbouring voiced frame pairs whose pitch moves less than HELD_PITCH semitones."""
-    pairs = voiced[1:] & voiced[:-1]
-    if not pairs.any():
+def _voiced_runs(voiced: np.ndarray, period: np.ndarray, min_frames: int) -> list[np.ndarray]:
+    """The pitch (semitones above 1 Hz) of each run of consecutive voiced frames at least `min_frames` long."""
+    edges = np.flatnonzero(np.diff(np.r_[0, voiced.astype(np.int8), 0]))
+    return [12 * np.log2(SAMPLE_RATE / period[a:b]) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_frames]
+
+
+def held_pitch_share(voiced: np.ndarray, period: np.ndarray, smooth: int = 1, tolerance: float = HELD_PITCH) -> float:
+    """Share of neighbouring voiced frames whose pitch moves less than `tolerance` semitones, after a
+    moving average over `smooth` frames (1 = none) within each voiced run."""
+    steps = [np.abs(np.diff(np.convolve(pitch, np.ones(smooth) / smooth, mode="valid")))
+             for pitch in _voiced_runs(voiced, period, 2 if smooth == 1 else smooth + 2)]
+    steps = np.concatenate(steps) if steps else np.zeros(0)
+    return float(np.mean(steps < tolerance)) if len(steps) else 0.0
+
+
+def vibrato_strength(voiced: np.ndarray, period: np.ndarray) -> float:
+    """How regularly the pitch swings back and forth at vibrato rates (0 = not at all, 1 = a perfect swing).
+
+    The frame-to-frame pitch movement of a swing repeats after one period and reverses after half of one:
+    the score is the highest (autocorrelation at lag P - autocorrelation at P/2) / 2 for P in VIBRATO_LAGS,
+    pooled over voiced runs longer than 0.3 s. A slow glide or random jitter scores near 0.
+    """
+    hi = VIBRATO_LAGS[1]
+    pooled, energy = np.zeros(hi + 1), 0.0
+    for pitch in _voiced_runs(voiced, period, 31):
+        move = np.clip(np.diff(pitch), -MAX_SWING_STEP, MAX_SWING_STEP)  # a jump is a new note or a pitch error
+        move = move - move.mean()
+        ac = np.correlate(move, move, "full")[len(move) - 1:len(move) + hi]
+        pooled[:len(ac)] += ac
+        energy += float(move @ move)
+    if energy <= 1e-6:  # no movement at all
         return 0.0
-    safe = np.where(voiced, period, 1.0)
-    step = np.abs(np.diff(12 * np.log2(safe)))[pairs]
-    return float(np.mean(step < HELD_PITCH))
+    lags = np.arange(VIBRATO_LAGS[0], hi + 1)
+    return float(((pooled[lags] - pooled[lags // 2]) / 2).max() / energy)
+
+
+def _voicing(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per 10 ms frame: level (dB), loud enough to be speech, voiced, and the pitch period (samples; 0 if not loud)."""
+    frames = _frames(np.asarray(audio, np.float32), FRAME, HOP)
+    db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+    loud = (db > ABS_FLOOR_DB) & (db > np.percentile(db, 10) + ABOVE_NOISE_DB)
+    ap, period = np.ones(len(frames)), np.zeros(len(frames))
+    if loud.any():
+        ap[loud], period[loud] = aperiodicity(frames[loud])
+    return db, loud, loud & (ap < VOICING_THRESHOLD), period
+
+
+def pitch_track(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which 10 ms frames of mono 16 kHz audio are voiced, and their pitch period in samples."""
+    _, _, voiced, period = _voicing(audio)
+    return voiced, period
 
 
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
@@ -127,30 +178,26 @@ def detect_speech(audio: np.ndarray) -> SpeechActivity:
     duration = len(audio) / SAMPLE_RATE
     if len(audio) < FRAME:
         return SpeechActivity(np.zeros(0, bool), 0.0, duration, "too short to hold speech")
-    frames = _frames(np.asarray(audio, np.float32), FRAME, HOP)
-    db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-    floor = np.percentile(db, 10)
-    loud = (db > ABS_FLOOR_DB) & (db > floor + ABOVE_NOISE_DB)
+    db, loud, voiced, period = _voicing(audio)
     if not loud.any():
         reason = "silence" if db.max() <= ABS_FLOOR_DB else "no speech (steady sound or noise only)"
-        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, reason)
-    ap = np.ones(len(frames))
-    period = np.zeros(len(frames))
-    ap[loud], period[loud] = aperiodicity(frames[loud])
-    voiced = loud & (ap < VOICING_THRESHOLD)
+        return SpeechActivity(np.zeros(len(db), bool), 0.0, duration, reason)
     voiced_seconds = float(voiced.sum() * HOP / SAMPLE_RATE)
     if voiced_seconds < MIN_SPEECH_SECONDS:
         reason = "no speech (no voice heard)" if voiced_seconds < 0.05 else "too little speech to read"
         return SpeechActivity(voiced, voiced_seconds, duration, reason)
     semitones = 12 * np.log2(SAMPLE_RATE / period[voiced])
     if np.percentile(semitones, 90) - np.percentile(semitones, 10) < MIN_PITCH_SPREAD:
-        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (a steady tone)")
+        return SpeechActivity(np.zeros(len(db), bool), 0.0, duration, "no speech (a steady tone)")
     if held_pitch_share(voiced, period) > MAX_HELD_SHARE:
-        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (music: notes of steady pitch)")
+        return SpeechActivity(np.zeros(len(db), bool), 0.0, duration, "no speech (music: notes of steady pitch)")
+    if (vibrato_strength(voiced, period) > MIN_VIBRATO
+            and held_pitch_share(voiced, period, VIBRATO_CYCLE, SMOOTH_HELD_PITCH) > MAX_SMOOTH_HELD_SHARE):
+        return SpeechActivity(np.zeros(len(db), bool), 0.0, duration, "no speech (music: notes with vibrato)")
     # From the first to the last sounding frame (within 40 dB of the loudest): silence has no beat.
     sounding = np.flatnonzero(db > max(ABS_FLOOR_DB, db.max() - 40))
     if beat_strength(audio[sounding[0] * HOP:sounding[-1] * HOP + FRAME]) > MAX_BEAT_STRENGTH:
-        return SpeechActivity(np.zeros(len(frames), bool), 0.0, duration, "no speech (music: a steady beat)")
+        return SpeechActivity(np.zeros(len(db), bool), 0.0, duration, "no speech (music: a steady beat)")
     # Speech = voiced frames plus the unvoiced consonants around them (within 150 ms).
     near = np.convolve(voiced.astype(float), np.ones(31), mode="same") > 0
     return SpeechActivity(loud & near, voiced_seconds, duration, "")

@@ -71,11 +71,12 @@ def drums(seconds: float, bpm: float = 120.0, rng: np.random.Generator | None = 
     return (0.4 * out[:n] / np.abs(out).max()).astype(np.float32)
 
 
-def free_melody(seed: int, timbre: str, seconds: float = 3.0) -> np.ndarray:
-    """A legato melody of random notes with random lengths (0.12-0.7 s): music without a steady beat."""
+def free_melody(seed: int, timbre: str, seconds: float = 3.0, vibrato: float = 0.0) -> np.ndarray:
+    """A legato melody of random notes with random lengths (0.12-0.7 s): music without a steady beat.
+    `vibrato`: the pitch swings this many semitones at 5.5 Hz."""
     rng = np.random.default_rng(seed)
     notes = [(int(rng.integers(45, 76)), float(rng.uniform(0.12, 0.7))) for _ in range(12)]
-    return fit(sequence(notes, timbre), seconds)
+    return fit(sequence(notes, timbre, vibrato=vibrato), seconds)
 
 
 def fit(x: np.ndarray, seconds: float) -> np.ndarray:

@@ -162,7 +162,8 @@ def test_music_is_not_speech(name):
 def test_voiced_music_is_rejected_as_music(name):
     """These are voiced enough to pass the tone checks: held notes or the beat give them away."""
     assert detect_speech(MUSIC[name]).reason in ("no speech (music: a steady beat)",
-                                                 "no speech (music: notes of steady pitch)")
+                                                 "no speech (music: notes of steady pitch)",
+                                                 "no speech (music: notes with vibrato)")
     assert beat_strength(MUSIC[name]) > MAX_BEAT_STRENGTH
 
 
@@ -172,6 +173,30 @@ def test_melody_without_a_beat_is_rejected_for_its_held_notes(timbre, seed):
     melody = free_melody(seed, timbre)
     assert beat_strength(melody) < MAX_BEAT_STRENGTH  # the beat check alone would let it through
     assert detect_speech(melody).reason == "no speech (music: notes of steady pitch)"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("depth", [0.3, 0.5, 1.0])
+def test_flute_melody_with_vibrato_and_no_beat_is_rejected_for_its_vibrato(seed, depth):
+    melody = free_melody(seed, "flute", vibrato=depth)
+    assert beat_strength(melody) < MAX_BEAT_STRENGTH
+    assert detect_speech(melody).reason == "no speech (music: notes with vibrato)"
+
+
+def test_vibrato_strength_sees_a_regular_pitch_swing_and_not_an_intonation():
+    from emotion.speech import MIN_VIBRATO, held_pitch_share, vibrato_strength
+
+    t = np.arange(150) / 100  # 1.5 s of 10 ms frames, all voiced
+    voiced = np.ones(len(t), bool)
+    centre = SAMPLE_RATE / 220.0  # period (samples) of 220 Hz
+    swing = centre * 2 ** (-0.5 * np.sin(2 * np.pi * 5.5 * t) / 12)  # +-0.5 semitone at 5.5 Hz
+    jitter = np.random.default_rng(0).normal(0, 0.1, len(t))
+    glide = centre * 2 ** (-(4 * np.sin(np.pi * t / 1.5) + jitter) / 12)  # up 4 semitones and down, with jitter
+    assert vibrato_strength(voiced, swing) > MIN_VIBRATO
+    assert vibrato_strength(voiced, glide) < MIN_VIBRATO
+    assert vibrato_strength(voiced, np.full(len(t), centre)) == 0.0  # no movement at all
+    assert held_pitch_share(voiced, swing, smooth=18, tolerance=0.05) > 0.8  # the centre holds still
+    assert held_pitch_share(voiced, swing) < 0.5  # frame to frame it never does
 
 
 @pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
