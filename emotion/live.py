@@ -69,12 +69,13 @@ class RecentReaders:
 def face_rest(reading_seconds: float, interval: float, sessions: int) -> float:
     """How long a face worker rests after a reading that took `reading_seconds`.
 
-    The readings of all `sessions` streaming at once take at most about half of the CPU: each session rests
-    `sessions` times as long as its reading took (minus the `interval` the throttle waits anyway), so one
-    session alone reads as before and three sessions read a third as often each. Frames in between are
-    skipped, never queued, so the media threads (and the WebRTC connections) keep up.
+    The face readings of all `sessions` streaming at once should take at most about half the time: each
+    session rests (2 * sessions - 1) times as long as its reading took, minus the `interval` the throttle
+    waits anyway. One session alone reads as before (rest = reading); three read a fifth as often each when
+    readings are slow. Frames in between are skipped, never queued, so the media threads (and the WebRTC
+    connections) keep up.
     """
-    return max(0.0, reading_seconds * max(1, sessions) - interval)
+    return max(0.0, reading_seconds * (2 * max(1, sessions) - 1) - interval)
 
 
 class Smoother:

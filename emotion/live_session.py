@@ -27,7 +27,7 @@ from .audio import SAMPLE_RATE
 from .draw import draw_faces, mirror
 from .face import FaceReading
 from .fusion import HybridReading, hybrid
-from .live import AudioRing, Clock, FrameResampler, Latest, SessionLog, Smoother, RecentReaders, Throttle, face_rest
+from .live import AudioRing, Clock, FrameResampler, Latest, RecentReaders, SessionLog, Smoother, Throttle, face_rest
 from .voice import WINDOW_SECONDS, VoiceReading
 
 logger = logging.getLogger(__name__)

@@ -366,7 +366,7 @@ def test_face_rest_shares_the_cpu_between_sessions():
 
     assert face_rest(0.02, 0.1, 1) == 0.0  # fast readings: the throttle's interval is the only wait
     assert face_rest(0.3, 0.1, 1) == pytest.approx(0.2)  # slow: rest as long as the reading took
-    assert face_rest(0.3, 0.1, 3) == pytest.approx(0.8)  # three sessions: each reads a third as often
+    assert face_rest(0.3, 0.1, 3) == pytest.approx(1.4)  # three sessions: each reads 1/6 of the time, 1/2 in all
     assert face_rest(0.3, 0.1, 0) == pytest.approx(0.2)
 
 
