@@ -74,3 +74,18 @@ def test_mixup_blends_inputs_and_labels_by_the_same_amount():
     assert np.allclose(ym[np.arange(6), 5 - np.arange(6)] + lam, 1.0, atol=1e-6)
     assert np.allclose(xm[:, 0, 0], lam * np.arange(6) + (1 - lam) * np.arange(6)[::-1], atol=1e-5)
     assert np.all((lam >= 0) & (lam <= 1)) and not np.allclose(lam, 1.0)  # something was mixed
+
+
+def test_training_precision_uses_bfloat16_only_where_the_cpu_computes_it(tmp_path):
+    from emotion.train.common import training_precision
+    from emotion.runtime import import_tensorflow
+
+    if import_tensorflow().config.list_physical_devices("GPU"):
+        pytest.skip("a GPU always trains in bfloat16")
+    intel = tmp_path / "intel"
+    intel.write_text("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile\n")
+    amd = tmp_path / "amd"
+    amd.write_text("flags\t\t: fpu sse2 avx2 fma\n")
+    assert training_precision(intel) == "mixed_bfloat16"
+    assert training_precision(amd) == "float32"
+    assert training_precision(tmp_path / "missing") == "float32"

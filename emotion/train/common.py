@@ -11,6 +11,31 @@ import keras
 import numpy as np
 
 
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
+
+
+def training_precision(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The Keras mixed-precision policy to train with: "mixed_bfloat16" on a GPU or on a CPU that computes
+    bfloat16 natively (AVX-512 BF16 or AMX), else "float32" (emulated bfloat16 is several times slower)."""
+    from ..runtime import import_tensorflow
+
+    if import_tensorflow().config.list_physical_devices("GPU"):
+        return "mixed_bfloat16"
+    try:
+        flags = set(cpuinfo.read_text().split())
+    except OSError:
+        flags = set()
+    return "mixed_bfloat16" if flags & BF16_CPU_FLAGS else "float32"
+
+
+def use_training_precision() -> str:
+    """Set (and print) the global Keras policy from training_precision(); returns it."""
+    policy = training_precision()
+    keras.mixed_precision.set_global_policy(policy)
+    print(f"precision {policy}", flush=True)
+    return policy
+
+
 def cosine_schedule(peak_lr: float, total_steps: int, warmup_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """Linear warm-up to `peak_lr`, then cosine decay to zero at `total_steps`."""
     return keras.optimizers.schedules.CosineDecay(

@@ -113,7 +113,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     tf = import_tensorflow()
     import keras
 
-    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
+    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch, use_training_precision
     from .face_model import build_face_model
 
     x_train, y_train = load_face_folder(data / "train")
@@ -124,7 +124,7 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
         x_train, y_train, x_val, y_val = x_train[keep_t], y_train[keep_t], x_val[keep_v], y_val[keep_v]
     print(f"train {len(x_train)}  val {len(x_val)}  counts {np.bincount(y_train, minlength=7).tolist()}", flush=True)
     n_classes = len(EMOTIONS)
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    use_training_precision()
 
     augment = make_augmenter(erase_prob=erase_prob)
     train_ds = tf.data.Dataset.from_tensor_slices((x_train, tf.one_hot(y_train, n_classes)))

@@ -161,7 +161,8 @@ def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: flo
     tf = import_tensorflow()
     import keras
 
-    from .common import cosine_schedule, export_float32, mixup, resumable_fit, steps_per_epoch
+    from .common import (cosine_schedule, export_float32, mixup, resumable_fit, steps_per_epoch,
+                         use_training_precision)
     from .voice_model import build_voice_model
 
     clips = collect_clips(data)
@@ -180,7 +181,7 @@ def train_voice(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: flo
     y_val = np.array([INDEX[c.label] for c in val])
     print(f"train windows {len(x_train)}  val windows {len(x_val)}", flush=True)
 
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    use_training_precision()
     n = len(EMOTIONS)
     train_ds = (tf.data.Dataset.from_tensor_slices((x_train[..., None], tf.one_hot(y_train, n)))
                 .shuffle(len(x_train), reshuffle_each_iteration=True).batch(batch_size)
