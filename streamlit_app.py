@@ -10,7 +10,10 @@ import streamlit as st
 from emotion import model_info
 from emotion.labels import EMOTIONS
 from ui import settings
+from ui.script_cleanup import skip_keras_reset
 from ui.show import EMOJI
+
+skip_keras_reset()  # Streamlit would reset Keras after every run, starving live video (see the module)
 
 st.set_page_config(page_title="Moodlens", page_icon="🎭", layout="wide")
 

@@ -66,3 +66,16 @@ def page(browser):
     page.set_default_timeout(60_000)
     yield page
     page.context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, save what its page showed (FAILED-<test>.png in the screenshots folder)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and page is not None and "shots" in item.funcargs:
+        try:
+            page.screenshot(path=item.funcargs["shots"] / f"FAILED-{item.name}.png", full_page=True)
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
