@@ -1,8 +1,8 @@
 """Run a Keras model as TFLite with int8 weights (dynamic-range quantisation): much faster on CPU.
 
 The face classifier takes about 1.2 ms a face (flip-averaged, on an AVX-512 CPU; 16.8 ms on an AVX2-only
-one) this way instead of 10 ms as a Keras graph; on FER2013 val it scores 64.22% against the Keras model's 64.36% (benchmarks/RESULTS-speed.md,
-benchmarks/tflite_accuracy.py).
+one) this way instead of 10 ms as a Keras graph; on FER2013 val it scores 64.22% against the Keras
+model's 64.36% (benchmarks/RESULTS-speed.md, benchmarks/tflite_accuracy.py).
 """
 from __future__ import annotations
 

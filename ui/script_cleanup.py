@@ -14,7 +14,8 @@ import sys
 
 from streamlit.runtime.scriptrunner import script_runner
 
-STREAMLIT_CLEAN_UP = script_runner._clean_problem_modules  # Streamlit's own, kept for the tests
+# Streamlit's own, kept for the tests; this line fails loudly (AttributeError) if Streamlit renames it.
+STREAMLIT_CLEAN_UP = script_runner._clean_problem_modules
 
 
 def _clean_problem_modules_but_keras() -> None:
@@ -25,7 +26,5 @@ def _clean_problem_modules_but_keras() -> None:
 
 
 def skip_keras_reset() -> None:
-    """Replace Streamlit's post-run clean-up (idempotent; fails loudly if Streamlit renames it)."""
-    if not hasattr(script_runner, "_clean_problem_modules"):
-        raise RuntimeError("streamlit no longer has script_runner._clean_problem_modules: review ui/script_cleanup.py")
+    """Replace Streamlit's post-run clean-up with one that leaves Keras alone (idempotent)."""
     script_runner._clean_problem_modules = _clean_problem_modules_but_keras
