@@ -100,7 +100,7 @@ def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
         eager = MTCNNDetector()
         eager.mtcnn = MTCNN()  # as the package ships it: networks called layer by layer
         rows.append(row("  variant: mtcnn as shipped (eager), detect only, 1 face", median_ms(eager.detect, one[:20]),
-                        "why graphs"))
+                        "why TFLite"))
     crops1 = [np.stack([crop_face(f, (330, 110, 220, 220))]) for f in one]
     crops3 = [np.stack([crop_face(f, b) for b in ((20, 300, 150, 150), (245, 60, 150, 150), (470, 300, 150, 150))])
               for f in three]

@@ -1,4 +1,4 @@
-"""Accuracy on FER2013 val of the face model as the app runs it (int8 TFLite, emotion/quantised.py) and
+"""Accuracy on FER2013 val of the face model as the app runs it (int8-weight TFLite, emotion/tflite.py) and
 of the float Keras model it was converted from, both flip-averaged.
 
     python benchmarks/tflite_accuracy.py [../shared/data/face/fer2013/val]

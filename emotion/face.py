@@ -121,7 +121,7 @@ class MTCNNDetector:
 
     Works on a copy scaled down to `max_side` (320 by default: the benchmark's best recall), finds
     faces of `min_face` pixels or more in that copy, and keeps those with confidence >= `threshold`.
-    The networks run as TensorFlow graphs (see _graph_mtcnn).
+    The networks run as TensorFlow Lite (see mtcnn_lite.py).
     """
 
     name = "mtcnn"
@@ -132,7 +132,9 @@ class MTCNNDetector:
         from .runtime import import_tensorflow
 
         import_tensorflow()
-        self.mtcnn = _graph_mtcnn()
+        from .mtcnn_lite import lite_mtcnn
+
+        self.mtcnn = lite_mtcnn()
         self.max_side, self.min_face, self.threshold = max_side, min_face, threshold
 
     def detect(self, image: np.ndarray) -> list[Box]:
@@ -149,68 +151,19 @@ class MTCNNDetector:
         return sorted(boxes, key=lambda b: -b[2] * b[3])
 
     def warm_up(self) -> None:
-        """Trace all three networks' graphs now: a blank frame reaches only the first (PNet), so RNet and
-        ONet would otherwise be traced on the first frame with a face, mid-stream."""
+        """Ready all three networks now: a blank frame reaches only the first (PNet), so RNet and ONet would
+        otherwise be made ready on the first frame with a face, mid-stream."""
         _, rnet, onet = self.mtcnn.stages
         self.detect(WARM_UP_FRAME)
-        rnet._model(np.zeros((1, 24, 24, 3), np.float32))
-        onet._model(np.zeros((1, 48, 48, 3), np.float32))
-
-
-def _graph_mtcnn():
-    """mtcnn's detector with each stage's network called as one TensorFlow graph, not layer by layer.
-
-    mtcnn 1.0.0 calls its Keras networks eagerly, and op-by-op dispatch costs most of its time: as
-    graphs, a 640x480 frame takes about a third of the time, with the same boxes (tested;
-    benchmarks/RESULTS-speed.md). A stage keeps its network in `_model` (StageBase's `model`).
-    """
-    import tensorflow as tf
-    from mtcnn import MTCNN
-    from mtcnn.stages import StageONet, StagePNet, StageRNet
-    from mtcnn.utils.bboxes import generate_bounding_box, resize_to_square, smart_nms_from_bboxes, upscale_bboxes
-    from mtcnn.utils.images import build_scale_pyramid
-
-    class GraphPNet(StagePNet):
-        """StagePNet.__call__ of mtcnn 1.0.0, with each pyramid level resized inside the PNet graph and
-        no level smaller than PNet's window."""
-
-        def __init__(self):
-            super().__init__()
-            net = self._model
-            spec = [tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([2], tf.int32)]
-            self._model = tf.function(lambda x, size: net(tf.image.resize(x, size, method="area"), training=False),
-                                      input_signature=spec)
-
-        def __call__(self, images_normalized, images_oshapes, min_face_size=20, min_size=12, scale_factor=0.709,
-                     threshold_pnet=0.6, nms_pnet1=0.5, nms_pnet2=0.7, **kwargs):
-            groups = [build_scale_pyramid(shape[1], shape[0], min_face_size=min_face_size, scale_factor=scale_factor)
-                      for shape in images_oshapes]
-            scales = groups[int(np.argmax([len(g) for g in groups]))]
-            side, batch = np.asarray(images_normalized.shape[1:3]), images_normalized.shape[0]
-            # mtcnn 1.0.0 counts levels as if min_face_size were 12: above 20 its last levels shrink under
-            # the 12-px window, PNet fails and detect_faces returns no faces at all. Drop those levels.
-            scales = scales[np.floor(side.min() * scales) >= min_size]
-            images = np.asarray(images_normalized, np.float32)
-            results = [self._model(images, (side * s).astype(np.int32)) for s in scales]
-            proposals = [generate_bounding_box(r[0], r[1], threshold_pnet) for r in results]
-            upscaled = [upscale_bboxes(b, np.asarray([s] * batch)) for b, s in zip(proposals, scales)]
-            kept = [smart_nms_from_bboxes(b, threshold=nms_pnet1, method="union", initial_sort=False) for b in upscaled]
-            boxes = np.concatenate(kept, axis=0) if kept else np.empty((0, 6))
-            boxes = smart_nms_from_bboxes(boxes, threshold=nms_pnet2, method="union", initial_sort=True)
-            return resize_to_square(boxes)
-
-    def as_graph(stage, side: int):
-        net = stage.model
-        spec = tf.TensorSpec([None, side, side, 3], tf.float32)
-        stage._model = tf.function(lambda x: net(x, training=False), input_signature=[spec])
-        return stage
-
-    return MTCNN(stages=[GraphPNet(), as_graph(StageRNet(), 24), as_graph(StageONet(), 48)])
+        for batch in (1, 2, 4, 8, 16, 32, 64):  # batch sizes TFLiteModel pads to; larger ones are made when needed
+            rnet.model(np.zeros((batch, 24, 24, 3), np.float32))
+        for batch in (1, 2, 4, 8):
+            onet.model(np.zeros((batch, 48, 48, 3), np.float32))
 
 
 DETECTORS = {"haar": HaarDetector, "mtcnn": MTCNNDetector}
-# MTCNN finds dark, back-lit, turned and masked faces that the Haar cascades miss, at about twice
-# their CPU cost: see benchmarks/RESULTS-detection.md.
+# MTCNN finds dark, back-lit, turned and masked faces that the Haar cascades miss
+# (benchmarks/RESULTS-detection.md); on TFLite it is also the faster of the two (RESULTS-speed.md).
 DEFAULT_DETECTOR = "mtcnn"
 
 
@@ -295,8 +248,8 @@ def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEF
 class FaceModel:
     """The trained face CNN. `predict` takes 48x48 crops; `read` takes a whole picture.
 
-    Predictions run the Keras model converted to int8 TFLite (see quantised.py): about ten times
-    faster, within 0.2 points of the float model on FER2013 val; the model card is measured this way.
+    Predictions run the Keras model converted to TFLite with int8 weights (see tflite.py): about ten
+    times faster, within 0.2 points of the float model on FER2013 val; the model card is measured this way.
     """
 
     def __init__(self, path: Path = FACE_WEIGHTS, flip_average: bool = True):
@@ -306,14 +259,14 @@ class FaceModel:
         import keras
 
         from . import layers  # noqa: F401  (registers the custom layers used in the file)
-        from .quantised import Int8Runner
+        from .tflite import TFLiteModel
 
         if not Path(path).exists():
             raise FileNotFoundError(f"face model not found at {path}")
         self.path = Path(path)
         self.model = keras.models.load_model(path, compile=False)
         self.flip_average = flip_average
-        self._call = Int8Runner(self.model)
+        self._call = TFLiteModel(self.model, int8_weights=True)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Probabilities (N, 7) for uint8 crops (N, 48, 48); averaged with the mirror image."""

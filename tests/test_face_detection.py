@@ -137,32 +137,41 @@ def test_auto_reads_a_small_crop_whole_without_the_detector(monkeypatch):
         face.locate_faces(crop, "detect")
 
 
-def test_mtcnn_as_graphs_finds_the_same_boxes_as_the_package_run_eagerly(faces):
-    """The detector runs mtcnn's networks as TensorFlow graphs for speed; results must not change."""
+def crowd_of_three(faces) -> np.ndarray:
+    """A 640x480 scene with three fixture faces (happy, sad, surprise) of 160 px."""
+    crowd = photo_background(seed=3)
+    for (x, y), face in zip([(20, 250), (250, 60), (460, 250)], [faces["happy"][0], faces["sad"][0], faces["surprise"][0]]):
+        crowd[y:y + 160, x:x + 160] = cv2.cvtColor(cv2.resize(face, (160, 160)), cv2.COLOR_GRAY2BGR)
+    return crowd
+
+
+def test_mtcnn_on_tflite_finds_the_same_boxes_as_the_package_as_shipped(faces, photo):
+    """The detector runs mtcnn's networks as TFLite for speed; results must not change."""
     from mtcnn import MTCNN
 
     from emotion.face import MTCNNDetector
 
-    graphs = get_detector("mtcnn")
-    eager = MTCNNDetector()
-    eager.mtcnn = MTCNN()  # the package as shipped: layer-by-layer calls
-    crowd = photo_background(seed=3)
-    for (x, y), face in zip([(20, 250), (250, 60), (460, 250)], [faces["happy"][0], faces["sad"][0], faces["surprise"][0]]):
-        crowd[y:y + 160, x:x + 160] = cv2.cvtColor(cv2.resize(face, (160, 160)), cv2.COLOR_GRAY2BGR)
-    found = graphs.detect(crowd)
+    lite = get_detector("mtcnn")
+    shipped = MTCNNDetector()
+    shipped.mtcnn = MTCNN()  # the package as shipped: Keras networks called layer by layer
+    crowd = crowd_of_three(faces)
+    found = lite.detect(crowd)
     assert len(found) == 3
-    assert found == eager.detect(crowd)
+    assert found == shipped.detect(crowd)
+    assert lite.detect(photo) == shipped.detect(photo)
+    dark = (photo * 0.3).astype(np.uint8)
+    assert lite.detect(dark) == shipped.detect(dark)
 
 
-def test_mtcnn_warm_up_traces_every_network_so_the_first_face_traces_nothing(photo):
-    """A blank frame reaches only PNet; without tracing RNet and ONet at warm-up, the first face in a live
-    stream paid for it mid-stream."""
+def test_mtcnn_warm_up_readies_every_network_for_a_640x480_stream(faces):
+    """A blank frame reaches only PNet; without readying RNet and ONet at warm-up, the first face in a
+    live stream paid for it mid-stream."""
     from emotion.face import MTCNNDetector
 
     detector = MTCNNDetector()
-    graphs = [stage._model for stage in detector.mtcnn.stages]
+    models = [stage.model.tflite for stage in detector.mtcnn.stages]
     detector.warm_up()
-    traced = [g.experimental_get_tracing_count() for g in graphs]
-    assert min(traced) >= 1
-    assert detector.detect(photo)  # a face: all three networks run
-    assert [g.experimental_get_tracing_count() for g in graphs] == traced
+    ready = [set(m.shapes) for m in models]
+    assert all(ready)
+    assert len(detector.detect(crowd_of_three(faces))) == 3  # all three networks run
+    assert [set(m.shapes) for m in models] == ready
