@@ -7,12 +7,13 @@ Needs ffmpeg, Debian's /usr/bin/chromium and the playwright package (see ../shar
 camera is a looping .y4m of a fixture face on a photo-like scene (tests/media.face_photo), the
 microphone the fixture sentences (tests/fixtures/speech.wav) at 48 kHz; Chromium loops both files.
 Prints RSS every `--every` seconds and the growth after the first minute (warm-up: graph tracing,
-WebRTC buffers). A script, not a test.
+WebRTC buffers), and how long the page says a face reading takes at each sample. A script, not a test.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from tests.browser.harness import start_app, stop_app, wait_healthy  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
+FACE_MS = re.compile(r"face reading takes (\d+) ms")
 
 
 def rss_mb(pid: int) -> float:
@@ -78,7 +80,7 @@ def main() -> None:
         cam, mic = fake_media(Path(tmp), args.camera_seconds)
         log = open(args.log, "w") if args.log else subprocess.DEVNULL
         proc = start_app(args.port, log=log)
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, float, bool, str]] = []
         try:
             wait_healthy(proc, args.port)
             with sync_playwright() as p:
@@ -102,12 +104,18 @@ def main() -> None:
                 print(f"streaming; RSS at start {rss_mb(proc.pid):.0f} MB", file=sys.stderr, flush=True)
                 t0 = time.time()
                 stop = page.frame_locator("iframe").first.get_by_role("button", name="STOP")
+
+                def sample() -> None:
+                    reading = FACE_MS.search(page.inner_text("body"))
+                    samples.append((time.time() - t0, rss_mb(proc.pid), stop.is_visible(),
+                                    reading.group(1) if reading else "-"))
+                    print(f"{samples[-1][0]:6.0f} s  {samples[-1][1]:7.1f} MB  streaming={samples[-1][2]}  "
+                          f"face reading {samples[-1][3]} ms", file=sys.stderr, flush=True)
+
                 while time.time() - t0 < args.minutes * 60:
-                    samples.append((time.time() - t0, rss_mb(proc.pid), stop.is_visible()))
-                    print(f"{samples[-1][0]:6.0f} s  {samples[-1][1]:7.1f} MB  streaming={samples[-1][2]}",
-                          file=sys.stderr, flush=True)
+                    sample()
                     page.wait_for_timeout(args.every * 1000)
-                samples.append((time.time() - t0, rss_mb(proc.pid), stop.is_visible()))
+                sample()
                 if args.screenshot:
                     page.screenshot(path=args.screenshot, full_page=True)
                 browser.close()
@@ -117,12 +125,12 @@ def main() -> None:
     load = os.getloadavg()
     print(f"Live session memory: Streamlit server RSS while streaming fake camera + microphone for "
           f"{args.minutes:g} min. Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f}.\n")
-    print("| seconds | RSS MB | streaming (STOP shown) |\n|---|---|---|")
-    for t, mb, on in samples:
-        print(f"| {t:.0f} | {mb:.0f} | {'yes' if on else 'NO'} |")
-    if not all(on for _, _, on in samples):
+    print("| seconds | RSS MB | streaming (STOP shown) | face reading ms (as the page says) |\n|---|---|---|---|")
+    for t, mb, on, face_ms in samples:
+        print(f"| {t:.0f} | {mb:.0f} | {'yes' if on else 'NO'} | {face_ms} |")
+    if not all(on for _, _, on, _ in samples):
         print("\nThe stream stopped during the run: these figures do not measure a live session.")
-    after = [(t, mb) for t, mb, _ in samples if t >= 60]
+    after = [(t, mb) for t, mb, _, _ in samples if t >= 60]
     if len(after) >= 2:
         slope = (after[-1][1] - after[0][1]) / ((after[-1][0] - after[0][0]) / 60)
         print(f"\nAfter the first minute: {after[0][1]:.0f} -> {after[-1][1]:.0f} MB, {slope:+.1f} MB per minute.")

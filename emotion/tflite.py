@@ -2,8 +2,9 @@
 
 TFLite runs a small network in a fraction of a millisecond where a Keras or tf.function call costs
 1-2 ms of dispatch alone, and its XNNPACK kernels are fast on any x86 CPU. Used for the face
-classifier (int8 weights: 1.2 ms a face on an AVX-512 CPU, 16.8 ms on an AVX2-only one; FER2013 val
-within 0.2 points of the float model) and for MTCNN's three networks (float32, same outputs to 1e-6).
+classifier (int8 weights: 1.2 ms a face on an AVX-512 CPU, 7.9 ms on an AVX2-only one with both cores;
+FER2013 val within 0.2 points of the float model) and for MTCNN's three networks (float32, the same
+outputs to 1e-6).
 benchmarks/face_speed.py and benchmarks/tflite_accuracy.py measure both.
 """
 from __future__ import annotations
