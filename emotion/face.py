@@ -155,9 +155,9 @@ class MTCNNDetector:
         otherwise be made ready on the first frame with a face, mid-stream."""
         _, rnet, onet = self.mtcnn.stages
         self.detect(WARM_UP_FRAME)
-        for batch in (1, 2, 4, 8, 16, 32, 64):  # batch sizes TFLiteModel pads to; larger ones are made when needed
+        for batch in (*range(1, 9), 16, 32, 64):  # every batch size TFLiteModel runs
             rnet.model(np.zeros((batch, 24, 24, 3), np.float32))
-        for batch in (1, 2, 4, 8):
+        for batch in range(1, 9):
             onet.model(np.zeros((batch, 48, 48, 3), np.float32))
 
 

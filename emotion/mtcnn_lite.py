@@ -68,7 +68,7 @@ def lite_mtcnn():
             return resize_to_square(boxes)
 
     def lite(stage, side: int):
-        stage._model = EagerOutputs(TFLiteModel(stage.model, input_shape=(side, side, 3), batch_buckets=True))
+        stage._model = EagerOutputs(TFLiteModel(stage.model, input_shape=(side, side, 3)))
         return stage
 
     return MTCNN(stages=[LitePNet(), lite(StageRNet(), 24), lite(StageONet(), 48)])

@@ -19,18 +19,23 @@ from collections import OrderedDict
 import numpy as np
 
 
+MAX_BATCH = 64  # larger batches run in chunks
+EXACT_BATCH = 8  # larger chunks are padded to a power of two
+
+
 class TFLiteModel:
     """A Keras model converted in memory to TFLite; call it on a batch like the Keras model.
 
     `input_shape` is one input's shape without the batch axis (None for a free axis; defaults to the
     model's own). `int8_weights` quantises the weights (dynamic range). Each input shape gets its own
-    interpreter, kept for reuse (up to `max_shapes`), so alternating shapes costs no re-allocation;
-    `batch_buckets` pads a batch to the next power of two, which keeps that set small for networks fed
-    a varying number of patches. Thread-safe: calls run one at a time (sessions share the models).
+    interpreter, kept for reuse (up to `max_shapes`), so alternating shapes costs no re-allocation. To
+    keep that set and its memory small, a batch runs in chunks of at most MAX_BATCH, and a chunk of more
+    than EXACT_BATCH is padded to the next power of two (a live frame's few faces run unpadded).
+    Thread-safe: calls run one at a time (sessions share the models).
     """
 
     def __init__(self, model, input_shape: tuple[int | None, ...] | None = None, int8_weights: bool = False,
-                 batch_buckets: bool = False, max_shapes: int = 32, threads: int | None = None) -> None:
+                 max_shapes: int = 32, threads: int | None = None) -> None:
         from .runtime import import_tensorflow
 
         tf = import_tensorflow()
@@ -46,7 +51,7 @@ class TFLiteModel:
         with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its export summary
             self.flatbuffer = converter.convert()
         self._tf = tf
-        self.batch_buckets, self.max_shapes = batch_buckets, max_shapes
+        self.max_shapes = max_shapes
         self.threads = threads or os.cpu_count() or 1
         self._interpreters: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,9 +105,12 @@ class TFLiteModel:
         n = len(x)
         if n == 0:
             return [e.copy() for e in self._empty]
-        if self.batch_buckets:
-            padded = 1 << (n - 1).bit_length()
-            x = np.concatenate([x, np.zeros((padded - n, *x.shape[1:]), x.dtype)]) if padded > n else x
+        if n > MAX_BATCH:
+            chunks = [self._invoke(x[i:i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
+            return [np.concatenate(parts) for parts in zip(*chunks)]
+        padded = n if n <= EXACT_BATCH else 1 << (n - 1).bit_length()
+        if padded > n:
+            x = np.concatenate([x, np.zeros((padded - n, *x.shape[1:]), x.dtype)])
         with self._lock:
             interpreter, index, outputs = self._interpreter(tuple(x.shape))
             interpreter.set_tensor(index, x)

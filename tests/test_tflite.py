@@ -42,21 +42,23 @@ def test_outputs_match_keras_in_keras_order(two_headed):
     np.testing.assert_allclose(scores, want_scores, atol=1e-5)
 
 
-def test_batch_buckets_pad_to_a_power_of_two_and_return_only_the_batch(two_headed):
-    from emotion.tflite import TFLiteModel
+def test_batches_run_exact_when_small_padded_when_larger_and_chunked_when_large(two_headed):
+    from emotion.tflite import MAX_BATCH, TFLiteModel
 
-    lite = TFLiteModel(two_headed, batch_buckets=True)
-    for n in (1, 3, 5, 8):
-        boxes, scores = lite(batch(n, seed=n))
+    lite = TFLiteModel(two_headed)
+    for n in (1, 3, 9, 13, MAX_BATCH + 6):
+        x = batch(n, seed=n)
+        boxes, scores = lite(x)
         assert boxes.shape == (n, 4)
-        np.testing.assert_allclose(scores, np.asarray(two_headed(batch(n, seed=n))[1]), atol=1e-5)
-    assert {shape[0] for shape in lite.shapes} == {1, 4, 8}  # 3 ran as 4, 5 as 8
+        np.testing.assert_allclose(scores, np.asarray(two_headed(x)[1]), atol=1e-5)
+    # 1 and 3 exact, 9 and 13 padded to 16, 70 as 64 + 6; plus the 1 the outputs were matched on
+    assert sorted({shape[0] for shape in lite.shapes}) == [1, 3, 6, 16, MAX_BATCH]
 
 
 def test_an_empty_batch_gives_empty_outputs(two_headed):
     from emotion.tflite import TFLiteModel
 
-    boxes, scores = TFLiteModel(two_headed, batch_buckets=True)(np.zeros((0, 12, 12, 3), np.float32))
+    boxes, scores = TFLiteModel(two_headed)(np.zeros((0, 12, 12, 3), np.float32))
     assert boxes.shape == (0, 4) and scores.shape == (0, 2)
 
 
