@@ -155,9 +155,11 @@ class MTCNNDetector:
         otherwise be made ready on the first frame with a face, mid-stream."""
         _, rnet, onet = self.mtcnn.stages
         self.detect(WARM_UP_FRAME)
-        for batch in (*range(1, 9), 16, 32, 64):  # every batch size TFLiteModel runs
+        from .tflite import EXACT_BATCH, RUN_BATCHES
+
+        for batch in RUN_BATCHES:  # PNet proposes a varying number of patches
             rnet.model(np.zeros((batch, 24, 24, 3), np.float32))
-        for batch in range(1, 9):
+        for batch in range(1, EXACT_BATCH + 1):  # RNet keeps a few
             onet.model(np.zeros((batch, 48, 48, 3), np.float32))
 
 

@@ -21,6 +21,9 @@ import numpy as np
 
 MAX_BATCH = 64  # larger batches run in chunks
 EXACT_BATCH = 8  # larger chunks are padded to a power of two
+# Every batch size an interpreter is made for (for warming up): 1-8, then the powers of two up to MAX_BATCH.
+RUN_BATCHES = (*range(1, EXACT_BATCH + 1),
+               *(1 << k for k in range(EXACT_BATCH.bit_length(), MAX_BATCH.bit_length())))
 
 
 class TFLiteModel:
@@ -35,7 +38,7 @@ class TFLiteModel:
     """
 
     def __init__(self, model, input_shape: tuple[int | None, ...] | None = None, int8_weights: bool = False,
-                 max_shapes: int = 32, threads: int | None = None) -> None:
+                 max_shapes: int = 32) -> None:
         from .runtime import import_tensorflow
 
         tf = import_tensorflow()
@@ -52,7 +55,7 @@ class TFLiteModel:
             self.flatbuffer = converter.convert()
         self._tf = tf
         self.max_shapes = max_shapes
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = os.cpu_count() or 1
         self._interpreters: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         self._lock = threading.Lock()
         probe = np.zeros((1, *(d or 24 for d in input_shape)), np.float32)
