@@ -1,12 +1,10 @@
 """Custom Keras layers that live inside the saved models (registered so `.keras` files load)."""
 from __future__ import annotations
 
-from .runtime import import_tensorflow
+from .runtime import import_keras
 
-import_tensorflow()
-
-import keras  # noqa: E402  (after the quiet TensorFlow import)
-from keras import ops  # noqa: E402
+keras = import_keras()
+from keras import ops  # noqa: E402  (after the quiet TensorFlow import)
 
 
 @keras.saving.register_keras_serializable(package="moodlens")

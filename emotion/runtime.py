@@ -1,4 +1,4 @@
-"""Importing TensorFlow once, quietly: its C++ start-up lines are noise to a user."""
+"""Importing TensorFlow (and Keras on it) once, quietly: its C++ start-up lines are noise to a user."""
 from __future__ import annotations
 
 import os
@@ -22,3 +22,14 @@ def import_tensorflow():
         os.close(saved)
         os.close(devnull)
     return tf
+
+
+def import_keras():
+    """Import and return keras. With the TensorFlow backend (the default) TensorFlow is imported quietly
+    first; another backend (`KERAS_BACKEND=jax` or `torch`, e.g. for training on a GPU machine that has
+    no TensorFlow) is imported as it is."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import_tensorflow()
+    import keras
+
+    return keras

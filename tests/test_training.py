@@ -89,3 +89,111 @@ def test_training_precision_uses_bfloat16_only_where_the_cpu_computes_it(tmp_pat
     assert training_precision(intel) == "mixed_bfloat16"
     assert training_precision(amd) == "float32"
     assert training_precision(tmp_path / "missing") == "float32"
+
+
+def test_face_batches_reshuffle_and_mask_a_share_of_faces_each_epoch():
+    from emotion.train.face_augment import FaceBatches
+
+    n = 245  # face i is filled with the value i, so every face in a batch can be traced back
+    x = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None], (n, 48, 48, 1)).copy()
+    y = np.arange(n) % 7
+    masked = np.full_like(x, 255)
+    batches = FaceBatches(x, y, 32, 7, masked, mask_prob=0.25, seed=1)
+    assert len(batches) == 8  # 7 full batches and one of 21
+
+    def epoch():
+        xs, ys = zip(*(batches[i] for i in range(len(batches))))
+        return np.concatenate(xs), np.concatenate(ys)
+
+    x1, y1 = epoch()
+    assert x1.shape == (n, 48, 48, 1) and x1.dtype == np.float32 and y1.shape == (n, 7)
+    is_masked = x1[:, 0, 0, 0] == 255
+    assert 0.15 < is_masked.mean() < 0.35
+    shown = x1[~is_masked, 0, 0, 0].astype(int)
+    assert np.array_equal(y1[~is_masked].argmax(1), shown % 7)  # labels travel with their faces
+    assert not np.array_equal(shown, np.sort(shown))  # shuffled
+    masked_before = set(batches.order[is_masked])
+    batches.on_epoch_end()
+    x2, _ = epoch()
+    masked_after = set(batches.order[x2[:, 0, 0, 0] == 255])
+    assert masked_before != masked_after  # masks drawn anew
+    assert len(set(x2[x2[:, 0, 0, 0] != 255, 0, 0, 0].astype(int)) | masked_after) == n  # every face once
+
+
+def test_random_erase_replaces_one_rectangle_on_the_given_share_of_faces():
+    from emotion.train.face_augment import RandomErase
+
+    x = np.full((400, 48, 48, 1), 128.0, np.float32)
+    erase = RandomErase(0.5, seed=3)
+    assert np.array_equal(np.asarray(erase(x, training=False)), x)
+    out = np.asarray(erase(x, training=True))
+    changed = (out != 128.0)[..., 0]
+    share = changed.any(axis=(1, 2))
+    assert 0.4 < share.mean() < 0.6
+    area = changed[share].mean(axis=(1, 2))
+    assert area.max() <= 0.2 and np.median(area) > 0.02  # 2-15% of the face (noise can hit 128 itself)
+    rows, cols = changed[share].any(axis=2), changed[share].any(axis=1)
+    bbox = rows.sum(1) * cols.sum(1)
+    assert np.all(changed[share].sum(axis=(1, 2)) >= 0.9 * bbox)  # one filled rectangle
+    assert 0 <= out.min() and out.max() <= 255
+
+
+def _fake_fer(root, n_per_class: int = 3) -> None:
+    import cv2
+
+    rng = np.random.default_rng(0)
+    from emotion.labels import EMOTIONS
+
+    for split in ("train", "val"):
+        for label in EMOTIONS:
+            (root / split / label).mkdir(parents=True)
+            for i in range(n_per_class):
+                cv2.imwrite(str(root / split / label / f"{i}.png"), rng.integers(0, 256, (48, 48), dtype=np.uint8))
+
+
+@pytest.fixture
+def keep_keras_policy():
+    """Training sets Keras's global mixed-precision policy; later tests build models in float32."""
+    from emotion.runtime import import_keras
+
+    keras = import_keras()
+    policy = keras.mixed_precision.global_policy()
+    yield
+    keras.mixed_precision.set_global_policy(policy)
+
+
+@pytest.mark.slow
+def test_train_face_runs_resumes_and_exports_a_model_the_app_loads(tmp_path, monkeypatch, keep_keras_policy):
+    from emotion.train.face import train_face
+
+    monkeypatch.chdir(tmp_path)  # the decoded-image cache goes to ./.cache
+    _fake_fer(tmp_path / "fer")
+    run, out = tmp_path / "run", tmp_path / "face.keras"
+    kwargs = dict(batch_size=8, lr=0.01, out=out, mask_prob=0.5, warmup_epochs=1, erase_prob=0.5)
+    train_face(tmp_path / "fer", run, 1, **kwargs)
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1
+    result = train_face(tmp_path / "fer", run, 2, **kwargs)  # resumes for one more epoch
+    assert [h["epoch"] for h in json.loads((run / "state.json").read_text())["history"]] == [1, 2]
+    assert set(result) == {"val_accuracy", "val_accuracy_flip_tta"}
+
+    from emotion.face import FaceModel
+
+    model = FaceModel(out)  # what the app loads: the plain model, without the augmenter
+    assert model.model.name == "moodlens_face" and model.model.output_shape == (None, 7)
+    probs = model.predict(np.random.default_rng(1).integers(0, 256, (2, 48, 48), dtype=np.uint8))
+    assert probs.shape == (2, 7) and np.allclose(probs.sum(1), 1.0, atol=1e-3)
+
+
+def test_gpu_pack_round_trips_the_training_files_byte_for_byte(tmp_path):
+    from emotion.train.gpu_pack import pack_split, unpack_split
+
+    _fake_fer(tmp_path / "fer", n_per_class=2)
+    (tmp_path / "fer" / "train" / "happy" / "extra.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    assert pack_split(tmp_path / "fer" / "train", tmp_path / "fer.npz") == 15
+    split = unpack_split(tmp_path / "fer.npz", tmp_path / "out")
+    assert split == tmp_path / "out" / "train"
+
+    def contents(root):
+        return {folder.name: sorted((f.suffix, f.read_bytes()) for f in folder.iterdir()) for folder in root.iterdir()}
+
+    assert contents(split) == contents(tmp_path / "fer" / "train")

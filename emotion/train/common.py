@@ -7,8 +7,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import keras
 import numpy as np
+
+from ..runtime import import_keras
+
+keras = import_keras()
 
 
 BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
@@ -17,9 +20,7 @@ BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 def training_precision(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The Keras mixed-precision policy to train with: "mixed_bfloat16" on a GPU or on a CPU that computes
     bfloat16 natively (AVX-512 BF16 or AMX), else "float32" (emulated bfloat16 is several times slower)."""
-    from ..runtime import import_tensorflow
-
-    if import_tensorflow().config.list_physical_devices("GPU"):
+    if any(d.startswith(("gpu", "cuda")) for d in keras.distribution.list_devices()):
         return "mixed_bfloat16"
     try:
         flags = set(cpuinfo.read_text().split())
