@@ -81,8 +81,8 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
 
     x_train, y_train = load_face_folder(data / "train")
     x_val, y_val = load_face_folder(data / "val") if (data / "val").is_dir() else (None, None)
-    rng = np.random.default_rng(0)
     if limit:  # a random subset, for smoke tests
+        rng = np.random.default_rng(0)
         keep = rng.permutation(len(x_train))[:limit]
         x_train, y_train = x_train[keep], y_train[keep]
         if x_val is not None:
