@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from emotion.face import INPUT_BLUR_SIGMA  # noqa: E402
 from emotion.train.voice import RAVDESS_HELD_OUT, URDU_HELD_OUT  # noqa: E402
 
 EVAL = ROOT / "weights" / "eval"
@@ -84,6 +85,7 @@ def main() -> int:
         metrics["face"] = evaluate("face", [fer_val], "face_fer2013_val", data_name, ["--faces", "whole"])
         metrics["face_masked"] = evaluate("face", [fer_val], "face_fer2013_val_masked", data_name + ", simulated mask",
                                           ["--faces", "whole", "--mask"])
+        metrics["face_input_blur_sigma"] = INPUT_BLUR_SIGMA  # how the app prepared the faces measured here
     if "voice" in only:
         metrics["voice"] = evaluate("voice", ravdess, "voice_ravdess_17-20",
                                     "RAVDESS actors 17-20 (never heard in training)")

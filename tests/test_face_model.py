@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.face import FACE_SIZE, FACE_WEIGHTS, crop_face, square_box
+from emotion.face import FACE_SIZE, FACE_WEIGHTS, INPUT_BLUR_SIGMA, crop_face, soften, square_box
 from emotion.labels import EMOTIONS
 from media import face_photo, photo_background
 
@@ -57,6 +57,27 @@ def test_predict_gives_a_probability_row_per_crop(face_model, faces):
 def test_predict_averages_with_the_mirror_image(face_model, faces):
     crop = next(iter(faces.values()))
     np.testing.assert_allclose(face_model.predict(crop), face_model.predict(crop[:, ::-1]), atol=1e-5)
+
+
+def test_soften_blurs_each_crop_on_its_own():
+    crops = np.random.default_rng(0).integers(0, 256, (3, FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    soft = soften(crops)
+    assert soft.shape == crops.shape and soft.dtype == np.uint8
+    detail = lambda a: np.abs(np.diff(a.astype(np.float32), axis=2)).mean()  # noqa: E731
+    assert detail(soft) < 0.6 * detail(crops)  # fine detail shrinks ...
+    assert abs(float(soft.mean()) - float(crops.mean())) < 1  # ... brightness does not
+    np.testing.assert_array_equal(soften(np.full((1, FACE_SIZE, FACE_SIZE), 120, np.uint8)), 120)
+    np.testing.assert_array_equal(soften(crops[1:2])[0], soft[1])  # no mixing across the batch
+    np.testing.assert_array_equal(soften(crops, 0), crops)
+
+
+def test_predict_softens_the_crops_first(face_model, faces, monkeypatch):
+    crops = np.stack(list(faces.values()))
+    assert face_model.blur_sigma == INPUT_BLUR_SIGMA > 0
+    app = face_model.predict(crops)
+    monkeypatch.setattr(face_model, "blur_sigma", 0.0)
+    np.testing.assert_allclose(face_model.predict(soften(crops)), app, atol=1e-6)
+    assert np.abs(face_model.predict(crops) - app).max() > 1e-3  # without softening the model reads otherwise
 
 
 def test_predict_is_deterministic_and_batch_independent(face_model, faces):
@@ -143,11 +164,11 @@ def test_masked_reading_still_finds_the_face(face_model, faces):
 
 def test_int8_predictions_match_the_keras_model(face_model, faces):
     """predict runs the int8 TFLite copy; it must read faces as the float Keras model does."""
-    crops = np.stack(list(faces.values())).astype(np.float32)[..., None]
+    crops = soften(np.stack(list(faces.values()))).astype(np.float32)[..., None]
     both = np.concatenate([crops, crops[:, :, ::-1]])
     keras_probs = face_model.model(both, training=False).numpy()
     keras_probs = (keras_probs[: len(crops)] + keras_probs[len(crops):]) / 2
-    int8_probs = face_model.predict(crops[..., 0].astype(np.uint8))
+    int8_probs = face_model.predict(np.stack(list(faces.values())))
     assert (int8_probs.argmax(1) == keras_probs.argmax(1)).all()
     assert np.abs(int8_probs - keras_probs).max() < 0.03
 

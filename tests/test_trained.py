@@ -25,6 +25,12 @@ def test_model_card_numbers_belong_to_the_committed_weights(metrics, name):
     assert metrics["weights_sha256"][name] == digest, f"weights/{name}.keras changed since it was measured"
 
 
+def test_face_numbers_were_measured_with_the_app_s_face_input(metrics):
+    from emotion.face import INPUT_BLUR_SIGMA
+
+    assert metrics["face_input_blur_sigma"] == INPUT_BLUR_SIGMA, "emotion.face.soften changed since faces were measured"
+
+
 def test_measured_figures_are_complete(metrics):
     for key in ("face", "face_masked", "voice", "voice_tess"):
         entry = metrics[key]

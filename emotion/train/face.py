@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..face import FACE_SIZE
+from ..face import FACE_SIZE, soften
 from ..labels import EMOTIONS, INDEX, normalise
 
 CACHE = Path(".cache")
@@ -95,6 +95,8 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
 
     train_batches = FaceBatches(x_train, y_train, batch_size, n_classes,
                                 masked_copies(x_train) if mask_prob > 0 else None, mask_prob)
+    if x_val is not None:  # validated as the app reads faces: softened like the resampled training faces
+        x_val = soften(x_val[..., 0])[..., None]
     val_data = None if x_val is None else (x_val.astype("float32"), np.eye(n_classes, dtype="float32")[y_val])
     steps = steps_per_epoch(len(x_train), batch_size)
 
