@@ -59,6 +59,11 @@ class RecentReaders:
             self._last = {k: t for k, t in self._last.items() if now - t <= self.window}
             return len(self._last)
 
+    def forget(self, session: int) -> None:
+        """`session` stopped reading faces: stop counting it now rather than after `window` s."""
+        with self._lock:
+            self._last.pop(session, None)
+
     def recent(self) -> set[int]:
         """The sessions that read a face within `window` seconds."""
         now = self.clock()

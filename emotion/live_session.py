@@ -13,6 +13,7 @@ Streamlit: the page reads `snapshot()` and `log`.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import math
 import threading
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 NO_MICROPHONE = "no microphone"
 FACE_READERS = RecentReaders()  # the sessions of this process reading faces, to share the CPU between them
+_SESSION_KEYS = itertools.count(1)  # one key per LiveAnalyser, never reused (id() is, once one is freed)
 MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio) counts as stopped
 
 
@@ -87,6 +89,7 @@ class LiveAnalyser:
         self._error = ""
         self._generation = 0
         self._workers: dict[str, threading.Thread] = {}
+        self.reader_key = next(_SESSION_KEYS)  # this session in FACE_READERS
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -248,8 +251,9 @@ class LiveAnalyser:
             self._guard(self.read_faces, view)
             # On a slow machine, or with several sessions streaming video, rest: faces get at most about
             # half the CPU, shared by all sessions (see face_rest).
-            sessions = FACE_READERS.mark(id(self))
+            sessions = FACE_READERS.mark(self.reader_key)
             time.sleep(face_rest(time.monotonic() - began, self._face_throttle.interval, sessions))
+        FACE_READERS.forget(self.reader_key)  # stopped: the other sessions get its share of the CPU now
 
     def _voice_loop(self, generation: int) -> None:
         while not self._should_exit("voice", generation):

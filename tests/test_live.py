@@ -379,6 +379,8 @@ def test_recent_readers_count_sessions_that_read_lately_and_forget_the_others():
     assert readers.mark(2) == 2 and readers.mark(1) == 2
     clock.t += 6  # session 2 stopped reading; session 1 goes on
     assert readers.mark(1) == 1
+    readers.forget(1)
+    assert readers.recent() == set() and readers.mark(2) == 1
 
 
 def test_only_sessions_reading_faces_count_as_readers():
@@ -397,7 +399,8 @@ def test_only_sessions_reading_faces_count_as_readers():
         while not cam.snapshot().faces and time.monotonic() < deadline:
             time.sleep(0.05)
         recent = live_session.FACE_READERS.recent()
-        assert id(cam) in recent and id(mic) not in recent  # the microphone-only session never read a face
+        assert cam.reader_key in recent and mic.reader_key not in recent  # the microphone-only session never read a face
     finally:
         cam.stop(timeout=2)
         mic.stop(timeout=2)
+    assert cam.reader_key not in live_session.FACE_READERS.recent()  # stopped: no longer counted
