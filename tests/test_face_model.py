@@ -164,11 +164,12 @@ def test_masked_reading_still_finds_the_face(face_model, faces):
 
 def test_int8_predictions_match_the_keras_model(face_model, faces):
     """predict runs the int8 TFLite copy; it must read faces as the float Keras model does."""
-    crops = soften(np.stack(list(faces.values()))).astype(np.float32)[..., None]
+    raw = np.stack(list(faces.values()))
+    crops = soften(raw).astype(np.float32)[..., None]
     both = np.concatenate([crops, crops[:, :, ::-1]])
     keras_probs = face_model.model(both, training=False).numpy()
     keras_probs = (keras_probs[: len(crops)] + keras_probs[len(crops):]) / 2
-    int8_probs = face_model.predict(np.stack(list(faces.values())))
+    int8_probs = face_model.predict(raw)
     assert (int8_probs.argmax(1) == keras_probs.argmax(1)).all()
     assert np.abs(int8_probs - keras_probs).max() < 0.03
 
