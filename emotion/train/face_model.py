@@ -6,6 +6,7 @@ from keras import layers
 
 from ..labels import EMOTIONS
 from ..layers import PerImageStandardize
+from .blocks import vgg_stages
 
 FACE_SIZE = 48
 WIDTHS = (48, 96, 192, 384)
@@ -18,13 +19,7 @@ def build_face_model(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.5) -> 
     """
     inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
     x = PerImageStandardize(name="standardize")(inputs)
-    for stage, width in enumerate(widths):
-        for i in range(2):
-            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{stage}_{i}")(x)
-            x = layers.BatchNormalization(name=f"bn{stage}_{i}")(x)
-            x = layers.Activation("relu", name=f"relu{stage}_{i}")(x)
-        x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        x = layers.SpatialDropout2D(0.1, name=f"drop{stage}")(x)
+    x = vgg_stages(x, widths)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="drop_head0")(x)
     x = layers.Dense(256, use_bias=False, name="fc")(x)

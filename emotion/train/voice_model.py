@@ -6,6 +6,7 @@ from keras import layers
 
 from ..labels import EMOTIONS
 from ..layers import PerImageStandardize
+from .blocks import vgg_stages
 from ..voice import N_FRAMES, N_MELS
 
 WIDTHS = (16, 32, 64, 128)
@@ -15,13 +16,7 @@ def build_voice_model(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.4) ->
     """Input: (300 frames, 64 mel bands, 1) log-mel in dB. Output: probabilities over EMOTIONS."""
     inputs = keras.Input((N_FRAMES, N_MELS, 1), name="log_mel")
     x = PerImageStandardize(name="standardize")(inputs)
-    for stage, width in enumerate(widths):
-        for i in range(2):
-            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{stage}_{i}")(x)
-            x = layers.BatchNormalization(name=f"bn{stage}_{i}")(x)
-            x = layers.Activation("relu", name=f"relu{stage}_{i}")(x)
-        x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        x = layers.SpatialDropout2D(0.1, name=f"drop{stage}")(x)
+    x = vgg_stages(x, widths)
     # (time, freq, channels) -> one vector per time step -> mean and max over time.
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="per_time")(x)
     x = layers.Concatenate(name="pool_time")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
