@@ -51,8 +51,9 @@ class RandomErase(keras.layers.Layer):
 
 
 def build_augmenter(erase_prob: float = 0.5, seed: int = 0) -> keras.Sequential:
-    """Random flip, rotation (±2°), zoom, shift (±10%) and erasing (`erase_prob` of faces) for (B, 48, 48, 1)
-    pixels in [0, 255]; active only in training."""
+    """Random flip, rotation (up to ±12.6°: 0.035 of a turn), zoom (in by up to 15%, out by up to 10%),
+    shift (±10%) and erasing (`erase_prob` of faces) for (B, 48, 48, 1) pixels in [0, 255]; active only in
+    training."""
     layers = keras.layers
     return keras.Sequential([
         keras.Input((FACE_SIZE, FACE_SIZE, 1)),
