@@ -56,12 +56,16 @@ def _wait_for_box(page, timeout: float = 60) -> int:
 
 def _keep_streaming(page) -> None:
     """A starved machine can drop the WebRTC connection (the page then says so): start it again."""
+    buttons = page.frame_locator("iframe").first
     body = page.inner_text("body")
     if "the connection may have dropped" in body:  # the component still plays, but no media arrives
-        page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
+        buttons.get_by_role("button", name="STOP").click()
         wait_for_text(page, NOT_STREAMING, timeout=60)
+        buttons.get_by_role("button", name="START").wait_for(timeout=60_000)
         body = page.inner_text("body")
-    if NOT_STREAMING.search(body):
+    # The page's words can lag a moment behind the component (a starved machine pauses the media): start
+    # only when the component really shows START; while it shows STOP, the stream is still on.
+    if NOT_STREAMING.search(body) and buttons.get_by_role("button", name="START").count():
         _start(page)
 
 
