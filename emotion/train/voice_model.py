@@ -6,8 +6,8 @@ from keras import layers
 
 from ..labels import EMOTIONS
 from ..layers import PerImageStandardize
-from .blocks import vgg_stages
 from ..voice import N_FRAMES, N_MELS
+from .blocks import vgg_stages
 
 WIDTHS = (16, 32, 64, 128)
 
