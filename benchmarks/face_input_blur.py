@@ -15,18 +15,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.face import INPUT_BLUR_SIGMA, load_face_model  # noqa: E402
-from emotion.train.face import load_face_folder  # noqa: E402
+from emotion.train.face import choice_and_val_faces  # noqa: E402
 
 SIGMAS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 
-root = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/face/fer2013")
-for part in ("train", "val"):
-    if not (root / part).is_dir():
-        sys.exit(f"{root / part} is missing: pass the folder holding FER2013's train/ and val/")
+try:
+    splits = choice_and_val_faces(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/face/fer2013"))
+except FileNotFoundError as exc:
+    sys.exit(str(exc))
 model = load_face_model()
-splits = {"train (every 8th)": load_face_folder(root / "train"), "val": load_face_folder(root / "val")}
-x, y = splits["train (every 8th)"]
-splits["train (every 8th)"] = (x[::8], y[::8])
 print(f"{'sigma':>6} " + " ".join(f"{name + f' n={len(y)}':>22}" for name, (_, y) in splits.items()))
 for sigma in SIGMAS:
     model.blur_sigma = sigma

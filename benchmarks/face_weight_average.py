@@ -15,21 +15,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.face import soften  # noqa: E402
 from emotion.runtime import import_keras  # noqa: E402
-from emotion.train.face import load_face_folder  # noqa: E402
+from emotion.train.face import choice_and_val_faces  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("models", nargs="+", help="model.keras, or a+b+... to average")
 parser.add_argument("--data", type=Path, default=Path("../shared/data/face/fer2013"))
 args = parser.parse_args()
-for part in ("train", "val"):
-    if not (args.data / part).is_dir():
-        sys.exit(f"{args.data / part} is missing: pass --data, the folder holding FER2013's train/ and val/")
+try:
+    splits = choice_and_val_faces(args.data)
+except FileNotFoundError as exc:
+    sys.exit(f"{exc} (--data)")
 
 keras = import_keras()
 from emotion import layers  # noqa: E402,F401  (registers the custom layers used in the files)
 
-x_train, y_train = load_face_folder(args.data / "train")
-splits = {"train (every 8th)": (x_train[::8], y_train[::8]), "val": load_face_folder(args.data / "val")}
 splits = {name: (soften(x[..., 0])[..., None].astype("float32"), y) for name, (x, y) in splits.items()}
 loaded: dict[str, keras.Model] = {}
 

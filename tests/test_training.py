@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -149,6 +150,24 @@ def _fake_fer(root, n_per_class: int = 3) -> None:
             (root / split / label).mkdir(parents=True)
             for i in range(n_per_class):
                 cv2.imwrite(str(root / split / label / f"{i}.png"), rng.integers(0, 256, (48, 48), dtype=np.uint8))
+
+
+def test_choice_and_val_faces_take_every_8th_training_face_and_all_of_val(tmp_path, monkeypatch):
+    from emotion.train.face import choice_and_val_faces, load_face_folder
+
+    monkeypatch.chdir(tmp_path)  # the decoded-image cache goes to ./.cache
+    _fake_fer(tmp_path / "fer", n_per_class=4)
+    splits = choice_and_val_faces(tmp_path / "fer")
+    assert list(splits) == ["train (every 8th)", "val"]
+    x_train, y_train = load_face_folder(tmp_path / "fer" / "train")
+    x, y = splits["train (every 8th)"]
+    assert len(x) == 4 and np.array_equal(x, x_train[::8]) and np.array_equal(y, y_train[::8])
+    assert len(splits["val"][0]) == 28
+    with pytest.raises(FileNotFoundError, match="train/train is missing"):
+        choice_and_val_faces(tmp_path / "fer" / "train")  # a folder without train/ and val/
+    shutil.rmtree(tmp_path / "fer" / "val")
+    with pytest.raises(FileNotFoundError, match=r"fer/val is missing"):
+        choice_and_val_faces(tmp_path / "fer")
 
 
 @pytest.fixture

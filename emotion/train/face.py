@@ -51,6 +51,18 @@ def load_face_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def choice_and_val_faces(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """FER2013 faces for inference-time choices: every 8th training face (where a setting is chosen; the
+    model has seen them, so levels are optimistic but comparisons fair) and val/ (the estimate, not used
+    for choosing). Keys are "train (every 8th)" and "val"; raises FileNotFoundError when a split is missing.
+    """
+    for part in ("train", "val"):
+        if not (root / part).is_dir():
+            raise FileNotFoundError(f"{root / part} is missing: pass the folder holding FER2013's train/ and val/")
+    x, y = load_face_folder(root / "train")
+    return {"train (every 8th)": (x[::8], y[::8]), "val": load_face_folder(root / "val")}
+
+
 def masked_copies(x: np.ndarray, seed: int = 0) -> np.ndarray:
     """Each (48, 48, 1) face with a random simulated mask (colour and fit vary; see masks.random_mask)."""
     from ..masks import random_mask
