@@ -17,3 +17,17 @@ def vgg_stages(x, widths: tuple[int, ...]):
         x = layers.MaxPooling2D(name=f"pool{stage}")(x)
         x = layers.SpatialDropout2D(0.1, name=f"drop{stage}")(x)
     return x
+
+
+def classifier_head(x, units: int, dropout: float, n_classes: int):
+    """Dropout, a dense+BN+ReLU layer of `units`, dropout, then softmax over `n_classes` (kept in float32).
+
+    Layer names (drop_head0, fc, bn_fc, relu_fc, drop_head1, logits, probs) are part of the saved models.
+    """
+    x = layers.Dropout(dropout, name="drop_head0")(x)
+    x = layers.Dense(units, use_bias=False, name="fc")(x)
+    x = layers.BatchNormalization(name="bn_fc")(x)
+    x = layers.Activation("relu", name="relu_fc")(x)
+    x = layers.Dropout(dropout, name="drop_head1")(x)
+    x = layers.Dense(n_classes, name="logits")(x)
+    return layers.Activation("softmax", dtype="float32", name="probs")(x)

@@ -6,7 +6,7 @@ from keras import layers
 
 from ..labels import EMOTIONS
 from ..layers import PerImageStandardize
-from .blocks import vgg_stages
+from .blocks import classifier_head, vgg_stages
 
 FACE_SIZE = 48
 WIDTHS = (48, 96, 192, 384)
@@ -21,11 +21,5 @@ def build_face_model(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.5) -> 
     x = PerImageStandardize(name="standardize")(inputs)
     x = vgg_stages(x, widths)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(dropout, name="drop_head0")(x)
-    x = layers.Dense(256, use_bias=False, name="fc")(x)
-    x = layers.BatchNormalization(name="bn_fc")(x)
-    x = layers.Activation("relu", name="relu_fc")(x)
-    x = layers.Dropout(dropout, name="drop_head1")(x)
-    x = layers.Dense(len(EMOTIONS), name="logits")(x)
-    outputs = layers.Activation("softmax", dtype="float32", name="probs")(x)
+    outputs = classifier_head(x, 256, dropout, len(EMOTIONS))
     return keras.Model(inputs, outputs, name="moodlens_face")

@@ -7,7 +7,7 @@ from keras import layers
 from ..labels import EMOTIONS
 from ..layers import PerImageStandardize
 from ..voice import N_FRAMES, N_MELS
-from .blocks import vgg_stages
+from .blocks import classifier_head, vgg_stages
 
 WIDTHS = (16, 32, 64, 128)
 
@@ -20,11 +20,5 @@ def build_voice_model(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.4) ->
     # (time, freq, channels) -> one vector per time step -> mean and max over time.
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="per_time")(x)
     x = layers.Concatenate(name="pool_time")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
-    x = layers.Dropout(dropout, name="drop_head0")(x)
-    x = layers.Dense(128, use_bias=False, name="fc")(x)
-    x = layers.BatchNormalization(name="bn_fc")(x)
-    x = layers.Activation("relu", name="relu_fc")(x)
-    x = layers.Dropout(dropout, name="drop_head1")(x)
-    x = layers.Dense(len(EMOTIONS), name="logits")(x)
-    outputs = layers.Activation("softmax", dtype="float32", name="probs")(x)
+    outputs = classifier_head(x, 128, dropout, len(EMOTIONS))
     return keras.Model(inputs, outputs, name="moodlens_voice")
