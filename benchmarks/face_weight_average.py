@@ -10,11 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.face import soften  # noqa: E402
 from emotion.runtime import import_keras  # noqa: E402
+from emotion.train.common import mean_weights  # noqa: E402
 from emotion.train.face import choice_and_val_faces  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -43,7 +42,7 @@ print(f"{'train (every 8th)':>18} {'val':>8}  model")
 for spec in args.models:
     parts = [load(p) for p in spec.split("+")]
     model = keras.models.clone_model(parts[0])
-    model.set_weights([np.mean(ws, axis=0) for ws in zip(*(m.get_weights() for m in parts))])
+    model.set_weights(mean_weights(parts))
     accs = []
     for x, y in splits.values():
         probs = model.predict(x, batch_size=512, verbose=0) + model.predict(x[:, :, ::-1], batch_size=512, verbose=0)

@@ -203,6 +203,29 @@ def test_train_face_runs_resumes_and_exports_a_model_the_app_loads(tmp_path, mon
     assert probs.shape == (2, 7) and np.allclose(probs.sum(1), 1.0, atol=1e-3)
 
 
+def test_train_face_average_last_exports_the_mean_of_the_last_epochs(tmp_path, monkeypatch, keep_keras_policy):
+    import keras
+
+    from emotion import layers  # noqa: F401
+    from emotion.train.common import epoch_export_path
+    from emotion.train.face import train_face
+
+    monkeypatch.chdir(tmp_path)
+    _fake_fer(tmp_path / "fer")
+    run, out = tmp_path / "run", tmp_path / "face.keras"
+    kwargs = dict(batch_size=8, lr=0.05, out=out, warmup_epochs=1)
+    train_face(tmp_path / "fer", run, 1, **kwargs)  # without the option: no epoch is kept
+    assert not epoch_export_path(run, 1).exists()
+    result = train_face(tmp_path / "fer", run, 3, average_last=2, **kwargs)  # resumed with it
+    assert result["averaged_epochs"] == [2, 3] and not epoch_export_path(run, 1).exists()
+
+    epochs = [keras.models.load_model(epoch_export_path(run, e), compile=False).get_weights() for e in (2, 3)]
+    exported = keras.models.load_model(out, compile=False).get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(*epochs))  # the two epochs differ ...
+    for a, b, mean in zip(*epochs, exported):  # ... and the exported model is their mean
+        np.testing.assert_allclose(mean, (a + b) / 2, rtol=1e-5, atol=1e-6)
+
+
 def test_gpu_pack_round_trips_the_training_files_byte_for_byte(tmp_path):
     from emotion.train.gpu_pack import pack_split, unpack_split
 

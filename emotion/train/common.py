@@ -105,6 +105,32 @@ def export_float32(trained: keras.Model, build_plain: Callable[[], keras.Model],
     return plain
 
 
+def mean_weights(models: list[keras.Model]) -> list[np.ndarray]:
+    """The equal-weight average of models of one architecture, weight by weight (batch-norm statistics
+    included): a "model soup", or stochastic weight averaging when the models are epochs of one run."""
+    return [np.mean(ws, axis=0) for ws in zip(*(m.get_weights() for m in models))]
+
+
+class EpochExport(keras.callbacks.Callback):
+    """After each of the last `last` epochs of an `epochs`-long run, export the model (or its layer `layer`)
+    as a plain float32 model to run_dir/epochNNN.keras, to be averaged when the run ends."""
+
+    def __init__(self, run_dir: Path, epochs: int, last: int, build_plain: Callable[[], keras.Model],
+                 layer: str | None = None):
+        super().__init__()
+        self.run_dir, self.first, self.build_plain, self.layer = run_dir, epochs - last + 1, build_plain, layer
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.first:
+            trained = self.model.get_layer(self.layer) if self.layer else self.model
+            export_float32(trained, self.build_plain, epoch_export_path(self.run_dir, epoch + 1))
+
+
+def epoch_export_path(run_dir: Path, epoch: int) -> Path:
+    """Where EpochExport puts the model of one (1-based) epoch."""
+    return run_dir / f"epoch{epoch:03d}.keras"
+
+
 def mixup(x, y, alpha: float):
     """Mix each example of a batch with another one (the batch reversed): x and y both become
     lam * a + (1 - lam) * b, with lam ~ Beta(alpha, alpha) per example (Zhang et al., 2018)."""

@@ -75,19 +75,22 @@ def masked_copies(x: np.ndarray, seed: int = 0) -> np.ndarray:
 def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, out: Path,
                label_smoothing: float = 0.1, limit: int | None = None, mask_prob: float = 0.0,
                init: Path | None = None, warmup_epochs: int = 3, weight_decay: float = 5e-3,
-               dropout: float = 0.5, erase_prob: float = 0.5) -> dict:
+               dropout: float = 0.5, erase_prob: float = 0.5, average_last: int = 1) -> dict:
     """Train (or resume) and export the float32 model to `out`; returns the final validation metrics
     (empty when `data` has no val/ split: then validate elsewhere, e.g. with `python -m emotion evaluate`).
 
     `mask_prob` replaces that share of training faces with a masked copy (mask augmentation);
     `init` starts from the weights of a trained model (fine-tuning) instead of from scratch;
-    `dropout` (head) and `erase_prob` (random erasing) set how strongly training is regularised.
+    `dropout` (head) and `erase_prob` (random erasing) set how strongly training is regularised;
+    `average_last` > 1 exports the average of the last epochs' weights (those of them the run saved:
+    epochs trained before the option was given are not) instead of the last epoch's.
     Plain Keras: runs on TensorFlow, or on JAX / PyTorch with KERAS_BACKEND set.
     """
     from ..runtime import import_keras
 
     keras = import_keras()
-    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch, use_training_precision
+    from .common import (EpochExport, cosine_schedule, epoch_export_path, export_float32, mean_weights,
+                         resumable_fit, steps_per_epoch, use_training_precision)
     from .face_augment import FaceBatches, with_augmenter
     from .face_model import build_face_model
 
@@ -127,17 +130,29 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
 
     def fit(trainer, initial_epoch, callbacks):
         if initial_epoch < epochs:
+            if average_last > 1:  # before the checkpoint: a run stopped between the two repeats the epoch
+                callbacks = [EpochExport(run_dir, epochs, average_last, build_face_model, "moodlens_face"), *callbacks]
             trainer.fit(train_batches, validation_data=val_data, validation_batch_size=256, epochs=epochs,
                         initial_epoch=initial_epoch, callbacks=callbacks, verbose=2)
 
     trainer = resumable_fit(run_dir, build, fit, total_steps=steps * epochs)
     plain = export_float32(trainer.get_layer("moodlens_face"), build_face_model, out)
+    averaged = [e for e in range(epochs - average_last + 1, epochs + 1) if epoch_export_path(run_dir, e).exists()]
+    if average_last > 1 and averaged:
+        from .. import layers  # noqa: F401  (registers the custom layers used in the files)
+
+        plain.set_weights(mean_weights([keras.models.load_model(epoch_export_path(run_dir, e), compile=False)
+                                        for e in averaged]))
+        plain.save(out)
+        print(f"exported the average of epochs {averaged} to {out}", flush=True)
     if x_val is None:
         return {}
     probs = plain.predict(x_val.astype("float32"), batch_size=256, verbose=0)
     probs_flip = plain.predict(x_val[:, :, ::-1].astype("float32"), batch_size=256, verbose=0)
     result = {"val_accuracy": float((probs.argmax(1) == y_val).mean()),
               "val_accuracy_flip_tta": float(((probs + probs_flip).argmax(1) == y_val).mean())}
+    if average_last > 1:
+        result["averaged_epochs"] = averaged
     (run_dir / "final.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result), flush=True)
     return result
@@ -162,6 +177,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="decoupled weight decay of the SGD optimizer (lower it if training accuracy stalls)")
     parser.add_argument("--dropout", type=float, default=0.5, help="dropout rate of the dense head")
     parser.add_argument("--erase-prob", type=float, default=0.5, help="share of training faces with a random erased patch")
+    parser.add_argument("--average-last", type=int, default=1,
+                        help="export the average of the last N epochs' weights (stochastic weight averaging)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -172,5 +189,6 @@ def main(args: argparse.Namespace) -> int:
         return 2
     train_face(args.data, args.run, args.epochs, args.batch_size, args.lr, args.out, limit=args.limit,
                mask_prob=args.mask_prob, init=args.init, warmup_epochs=args.warmup_epochs,
-               weight_decay=args.weight_decay, dropout=args.dropout, erase_prob=args.erase_prob)
+               weight_decay=args.weight_decay, dropout=args.dropout, erase_prob=args.erase_prob,
+               average_last=args.average_last)
     return 0
