@@ -136,15 +136,18 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
                         initial_epoch=initial_epoch, callbacks=callbacks, verbose=2)
 
     trainer = resumable_fit(run_dir, build, fit, total_steps=steps * epochs)
-    plain = export_float32(trainer.get_layer("moodlens_face"), build_face_model, out)
-    averaged = [e for e in range(epochs - average_last + 1, epochs + 1) if epoch_export_path(run_dir, e).exists()]
-    if average_last > 1 and averaged:
+    window = range(epochs - average_last + 1, epochs + 1) if average_last > 1 else range(0)
+    averaged = [e for e in window if epoch_export_path(run_dir, e).exists()]
+    if averaged:
         from .. import layers  # noqa: F401  (registers the custom layers used in the files)
 
-        plain.set_weights(mean_weights([keras.models.load_model(epoch_export_path(run_dir, e), compile=False)
-                                        for e in averaged]))
+        parts = [keras.models.load_model(epoch_export_path(run_dir, e), compile=False) for e in averaged]
+        plain = parts[0]  # already a plain float32 model: it takes the average
+        plain.set_weights(mean_weights(parts))
         plain.save(out)
         print(f"exported the average of epochs {averaged} to {out}", flush=True)
+    else:
+        plain = export_float32(trainer.get_layer("moodlens_face"), build_face_model, out)
     if x_val is None:
         return {}
     probs = plain.predict(x_val.astype("float32"), batch_size=256, verbose=0)
