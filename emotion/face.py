@@ -212,7 +212,7 @@ def crop_face(image: np.ndarray, box: Box) -> np.ndarray:
     return cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=interp)
 
 
-INPUT_BLUR_SIGMA = 0.7  # pixels; the best on a slice of the training faces: benchmarks/face_input_blur.py
+INPUT_BLUR_SIGMA = 0.8  # pixels; the best on a slice of the training faces: benchmarks/face_input_blur.py
 
 
 def soften(crops: np.ndarray, sigma: float = INPUT_BLUR_SIGMA) -> np.ndarray:
