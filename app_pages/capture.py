@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from emotion import plots
 from emotion.analyse import read_clip, read_moment
 from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
+from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, ImageError, load_image
 from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
@@ -89,6 +89,6 @@ with video_tab:
         overall = result.overall
         show.readings(overall.face, len(overall.faces), overall.voice, overall.hybrid, hybrid, "clip",
                       face_missing="No face found in any frame.", voice_missing=clip.audio_note or "No sound.")
-        st.download_button("Download the timeline (CSV)", pd.DataFrame(result.rows).to_csv(index=False),
+        st.download_button("Download the timeline (CSV)", csv_text(result.rows),
                            file_name=f"{video_file.name.rsplit('.', 1)[0]}-timeline.csv", mime="text/csv",
                            on_click="ignore", icon="⬇️")

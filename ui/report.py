@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from emotion import plots
+from emotion.csv_out import csv_text
 from emotion.tables import class_table, mistakes, predictions_table
 from ui.show import CHART_CONFIG
 
@@ -45,7 +46,7 @@ def report(name: str, result: dict, read: Reader) -> None:
         with st.expander(f"Skipped files ({len(result['skipped'])})"):
             st.dataframe(pd.DataFrame(result["skipped"]), hide_index=True)
     left, right = st.columns(2)
-    left.download_button("Download every prediction (CSV)", predictions_table(result).to_csv(index=False),
+    left.download_button("Download every prediction (CSV)", csv_text(predictions_table(result)),
                          key=f"{name}-csv", file_name=f"moodlens-{name}-predictions.csv", mime="text/csv",
                          on_click="ignore", icon="⬇️")
     right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
