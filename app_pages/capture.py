@@ -43,7 +43,8 @@ def show_moment(image, audio, key: str) -> None:
         moment = read_moment(face_model, voice_model, image, audio, mask=mask)
     picture, results = st.columns([2, 3], gap="large") if image is not None else (None, st.container())
     if picture is not None:
-        picture.image(draw_faces(image, moment.faces, mask=mask), channels="BGR")
+        with picture:
+            show.picture(draw_faces(image, moment.faces, mask=mask))
     with results:
         show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
                       face_missing="No picture." if image is None else "No face found in the picture.",

@@ -1,11 +1,13 @@
 """Showing readings the same way on every page: face, voice, and (in hybrid mode) both together."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from emotion import plots
 from emotion.face import FaceReading
 from emotion.fusion import HybridReading
+from emotion.images import fit_width
 from emotion.voice import VoiceReading
 
 EMOJI = {"angry": "😠", "disgust": "🤢", "fear": "😨", "happy": "😄", "neutral": "😐", "sad": "😢",
@@ -15,6 +17,13 @@ AGREEMENT = {"same emotion": ("✅", "Face and voice agree: the same emotion."),
                                    "both negative."),
              "conflict": ("⚠️", "Face and voice disagree.")}
 CHART_CONFIG = {"displayModeBar": False}
+MAX_IMAGE_WIDTH = 1460  # Streamlit scales wider pictures down itself (and fails when one side becomes 0 px)
+
+
+def picture(image: np.ndarray, caption: str | None = None, width: int | None = None) -> None:
+    """A BGR picture, scaled down here to `width` (default: the widest Streamlit shows) with every side at
+    least 1 px, so very wide or tall pictures show instead of failing. `caption` is Markdown."""
+    st.image(fit_width(image, width or MAX_IMAGE_WIDTH), caption=caption, width=width or "content", channels="BGR")
 
 
 def headline(label: str, confidence: float | None) -> str:
