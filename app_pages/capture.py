@@ -31,7 +31,8 @@ def _load(upload, loader, errors):
     try:
         return loader(upload.getvalue(), upload.name)
     except errors as exc:
-        st.error(f"Could not use **{upload.name}**: {str(exc).removeprefix(upload.name + ': ')}", icon="🚫")
+        reason = str(exc).removeprefix(upload.name + ": ")
+        st.error(f"Could not use **{show.plain(upload.name)}**: {show.plain(reason)}", icon="🚫")
         return None
 
 

@@ -12,7 +12,7 @@ from emotion import plots
 from emotion.csv_out import csv_text
 from emotion.images import ImageError, decode_image
 from emotion.tables import class_table, mistakes, predictions_table
-from ui.show import CHART_CONFIG, picture
+from ui.show import CHART_CONFIG, picture, plain
 
 Reader = Callable[[str], tuple[str, bytes] | None]  # file name -> (kind, bytes), or None when unreadable
 
@@ -67,7 +67,7 @@ def _mistakes(wrong: list[dict], read: Reader) -> None:
         said = f"true {p['true']} → said {p['pred']}" + (f" ({p['confidence']:.0%})" if p.get("confidence") else "")
         found = read(p["file"])
         with cols[i % 4]:
-            caption = f"{p['file'].rsplit('/', 1)[-1]}: {said}"
+            caption = f"{plain(p['file'].rsplit('/', 1)[-1])}: {said}"
             image = _picture_of(found)
             if image is not None:
                 picture(image, caption=caption, width=140)
