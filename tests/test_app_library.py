@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,10 +40,43 @@ def test_ice_servers_default_to_none_and_come_from_env_before_secrets():
     assert ice_servers(secrets, environ=env) == [{"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]
 
 
-@pytest.mark.parametrize("bad", ["{not json", "[1, 2]", '[{"urls": ["http://x"]}]', '"stun:x"'])
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1, 2]", '[{"urls": ["http://x"]}]', '"stun:x"', '[{"urls": null}]',
+                                 '[{"urls": 3478}]', "3478", '[{"urls": []}]', '[{"urls": {"stun:x": 1}}]', DEEP,
+                                 "[" * 500 + "]" * 500, '[{"urls": ' + DEEP + "}]", "1" * 5000,
+                                 '[{"urls": "stun:x", "username": ["u"]}]', 3478, [None], [[[]]]])
 def test_bad_ice_settings_say_what_is_wrong(bad):
-    with pytest.raises(IceConfigError):
+    with pytest.raises(IceConfigError) as error:
         parse_ice_servers(bad)
+    assert len(str(error.value)) < 300
+
+
+def test_ice_servers_in_secrets_may_be_json_text_tables_or_one_table():
+    turn = {"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}
+    for value in (json.dumps([turn]), [turn], turn, {**turn, "urls": "turn:t.example.org:3478"}):
+        assert ice_servers({"ice_servers": value}, environ={}) == [turn]
+    with pytest.raises(IceConfigError, match="secrets.toml"):
+        ice_servers({"ice_servers": '[{"urls": null}]'}, environ={})
+    with pytest.raises(IceConfigError, match=ENV_VAR):
+        ice_servers(environ={ENV_VAR: "[" * 10_000})
+
+
+def test_the_readmes_ice_server_examples_work_as_written():
+    """Every ```toml block of the README as .streamlit/secrets.toml, and its MOODLENS_ICE_SERVERS example."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert blocks
+    for block in blocks:
+        servers = ice_servers(tomllib.loads(block), environ={})
+        assert servers and all(u.startswith(("stun:", "turn:")) for s in servers for u in s["urls"]), block
+        assert any(s.get("username") == "u" and s.get("credential") == "p" for s in servers)
+    env = re.findall(rf"{ENV_VAR}='(.*?)'", readme, re.S)
+    assert len(env) == 1
+    assert ice_servers(environ={ENV_VAR: env[0]}) == [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]
 
 
 # --- CSV files -------------------------------------------------------------------------------------

@@ -15,9 +15,13 @@ APP = str(ROOT / "streamlit_app.py")
 HEADLINE = re.compile(r"^### \S+ (?P<label>[a-z ]+)(?: &nbsp;·&nbsp; (?P<confidence>\d+)%)?$")
 
 
-def open_page(page: str | None = None, mode: str = "Simple", timeout: float = 240) -> AppTest:
-    """The app on `page` (e.g. "app_pages/capture.py"), in the given sidebar mode, after one run."""
-    at = AppTest.from_file(APP, default_timeout=timeout).run()
+def open_page(page: str | None = None, mode: str = "Simple", timeout: float = 240,
+              secrets: dict | None = None) -> AppTest:
+    """The app on `page` (e.g. "app_pages/capture.py"), in the given sidebar mode, after one run; `secrets`
+    stand in for .streamlit/secrets.toml."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.secrets.update(secrets or {})
+    at.run()
     if mode != "Simple":
         at.sidebar.radio(key="mode").set_value(mode).run()
     if page:
