@@ -3,7 +3,6 @@ message when there is none; CI installs Python 3.11 only when there is none. Dri
 (and apt-get) on a PATH that holds nothing else."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
