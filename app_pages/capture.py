@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from emotion import plots
 from emotion.analyse import read_clip, read_moment
 from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
+from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, ImageError, load_image
 from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
@@ -31,7 +31,8 @@ def _load(upload, loader, errors):
     try:
         return loader(upload.getvalue(), upload.name)
     except errors as exc:
-        st.error(f"Could not use **{upload.name}**: {str(exc).removeprefix(upload.name + ': ')}", icon="🚫")
+        reason = str(exc).removeprefix(upload.name + ": ")
+        st.error(f"Could not use **{show.plain(upload.name)}**: {show.plain(reason)}", icon="🚫")
         return None
 
 
@@ -43,7 +44,8 @@ def show_moment(image, audio, key: str) -> None:
         moment = read_moment(face_model, voice_model, image, audio, mask=mask)
     picture, results = st.columns([2, 3], gap="large") if image is not None else (None, st.container())
     if picture is not None:
-        picture.image(draw_faces(image, moment.faces, mask=mask), channels="BGR")
+        with picture:
+            show.picture(draw_faces(image, moment.faces, mask=mask))
     with results:
         show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
                       face_missing="No picture." if image is None else "No face found in the picture.",
@@ -89,6 +91,6 @@ with video_tab:
         overall = result.overall
         show.readings(overall.face, len(overall.faces), overall.voice, overall.hybrid, hybrid, "clip",
                       face_missing="No face found in any frame.", voice_missing=clip.audio_note or "No sound.")
-        st.download_button("Download the timeline (CSV)", pd.DataFrame(result.rows).to_csv(index=False),
+        st.download_button("Download the timeline (CSV)", csv_text(result.rows),
                            file_name=f"{video_file.name.rsplit('.', 1)[0]}-timeline.csv", mime="text/csv",
                            on_click="ignore", icon="⬇️")

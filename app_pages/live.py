@@ -46,7 +46,8 @@ def _secrets():
 try:
     servers = ice_servers(_secrets())
 except IceConfigError as exc:
-    st.warning(f"The ICE server setting was ignored: {exc}. Connections only work on this computer.", icon="⚠️")
+    st.error(f"The ICE server setting is wrong, so it was ignored: {show.plain(exc)}. Until it is fixed, "
+             "connections only work on this computer.", icon="🚫")
     servers = []
 
 video_col, readings_col = st.columns([1, 1], gap="large")
@@ -116,7 +117,7 @@ def current_readings() -> None:
     st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "
                f"sound received: {snap.audio_seconds:.0f} s · face reading takes {snap.face_ms:.0f} ms")
     if snap.error:
-        st.warning(f"Something went wrong while reading: {snap.error}", icon="⚠️")
+        st.warning(f"Something went wrong while reading: {show.plain(snap.error)}", icon="⚠️")
 
 
 with readings_col:

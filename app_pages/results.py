@@ -12,6 +12,7 @@ from emotion.labels import EMOTIONS
 from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
 from ui import report as show_report
 from ui.models import models
+from ui.show import plain
 
 KINDS = {"image": "Faces (pictures)", "audio": "Voices (recordings)", "pairs": "Face + voice pairs (pairs.csv)"}
 FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
@@ -48,7 +49,7 @@ if not opened or opened[0] != upload.file_id:
     st.session_state.pop("results", None)
 _, dataset, error = opened
 if error:
-    st.error(f"This file cannot be used: {error}", icon="🚫")
+    st.error(f"This file cannot be used: {plain(error)}", icon="🚫")
     st.stop()
 
 counts = {"image": 0, "audio": 0}
@@ -61,7 +62,7 @@ available = [k for k in ("pairs", "image", "audio") if (k == "pairs" and has_pai
 if not available:
     st.error("No pictures or recordings were found in this .zip.", icon="🚫")
     st.stop()
-st.caption(f"{upload.name}: {counts['image']} pictures, {counts['audio']} recordings"
+st.caption(f"{plain(upload.name)}: {counts['image']} pictures, {counts['audio']} recordings"
            + (", and a pairs.csv" if has_pairs else "") + ".")
 kind = st.radio("What to measure", available, format_func=KINDS.get, horizontal=True, key="kind")
 
@@ -74,7 +75,7 @@ if kind == "pairs":
     try:
         entries, left_out = dataset.pairs()
     except DatasetError as exc:
-        st.error(str(exc), icon="🚫")
+        st.error(plain(exc), icon="🚫")
         st.stop()
 else:
     mapping = dataset.folder_mapping(kind)
@@ -88,7 +89,7 @@ else:
         st.warning(f"Moodlens cannot tell the emotion of {len(unknown)} folder(s) from their names. Choose one for "
                    "each, or leave it out.", icon="🏷️")
         for folder in unknown:
-            choice = st.selectbox(f"Folder `{folder}`", [UNKNOWN, *EMOTIONS, SKIP], key=f"map::{folder}",
+            choice = st.selectbox(f"Folder **{plain(folder)}**", [UNKNOWN, *EMOTIONS, SKIP], key=f"map::{folder}",
                                   format_func=lambda o: "leave it out" if o == SKIP else o)
             overrides[folder] = SKIP if choice == UNKNOWN else choice
     entries, left_out = dataset.items(kind, overrides)

@@ -173,3 +173,11 @@ def fit_within(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     if scale >= 1.0:
         return img, 1.0
     return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale
+
+
+def fit_width(img: np.ndarray, max_width: int) -> np.ndarray:
+    """`img` scaled down to at most `max_width` pixels wide, its aspect kept, and at least 1 px on each side."""
+    h, w = img.shape[:2]
+    if w <= max_width:
+        return img
+    return cv2.resize(img, (max_width, max(1, round(h * max_width / w))), interpolation=cv2.INTER_AREA)

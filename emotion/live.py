@@ -5,8 +5,6 @@ media threads (which must stay fast) and from the Streamlit script thread at the
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 import threading
 import time
@@ -15,6 +13,7 @@ from typing import Any, Callable, Generic, TypeVar
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .csv_out import csv_text
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -245,13 +244,5 @@ class SessionLog:
             self._rows.clear()
 
     def to_csv(self) -> str:
-        """All rows as CSV text; columns in the order they first appear."""
-        rows = self.rows()
-        columns: dict[str, None] = {}
-        for row in rows:
-            columns.update(dict.fromkeys(row))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        """All rows as CSV text (see `csv_out.csv_text`); columns in the order they first appear."""
+        return csv_text(self.rows())

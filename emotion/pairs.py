@@ -7,7 +7,6 @@ independent given the emotion, which real recordings are not.
 """
 from __future__ import annotations
 
-import csv
 import io
 import shutil
 from collections import defaultdict
@@ -17,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from .audio import AudioError, decode_audio
+from .csv_out import csv_text
 from .datasets import Dataset, Item, Pair, open_dataset
 from .evaluate import NO_FACE, NO_SPEECH, Progress, metrics
 from .fusion import RULES, hybrid, load_params
@@ -57,10 +57,8 @@ def make_pairs(face_dirs: Sequence[Path], voice_dirs: Sequence[Path], out: Path,
             rows.append({"image": image_name, "audio": audio_name, "label": label,
                          "image_source": face.name, "audio_source": voice.name})
         counts[label] = len(chosen)
-    with open(out / "pairs.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["image", "audio", "label", "image_source", "audio_source"])
-        writer.writeheader()
-        writer.writerows(rows)
+    (out / "pairs.csv").write_text(csv_text(rows, ["image", "audio", "label", "image_source", "audio_source"]),
+                                   encoding="utf-8")
     (out / "README.txt").write_text(
         f"{PAIRS_NOTE}\nMade by: python -m emotion make-pairs --faces {' '.join(map(str, face_dirs))} "
         f"--voices {' '.join(map(str, voice_dirs))} --out {out} --per-class {per_class} --seed {seed}\n")

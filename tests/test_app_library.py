@@ -2,17 +2,24 @@
 pairs scoring, result tables and drawing."""
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from emotion import model_info
 from emotion.analyse import read_clip, read_moment, voice_over_time
+from emotion.csv_out import csv_text, safe_cell
 from emotion.datasets import open_dataset
 from emotion.draw import draw_faces, mirror
 from emotion.evaluate import evaluate_faces, metrics
-from emotion.pairs import evaluate_pairs, modality_reports
+from emotion.pairs import evaluate_pairs, make_pairs, modality_reports
 from emotion.face import FaceReading
 from emotion.fusion import hybrid
 from emotion.labels import EMOTIONS
@@ -33,10 +40,90 @@ def test_ice_servers_default_to_none_and_come_from_env_before_secrets():
     assert ice_servers(secrets, environ=env) == [{"urls": ["turn:t.example.org"], "username": "u", "credential": "p"}]
 
 
-@pytest.mark.parametrize("bad", ["{not json", "[1, 2]", '[{"urls": ["http://x"]}]', '"stun:x"'])
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1, 2]", '[{"urls": ["http://x"]}]', '"stun:x"', '[{"urls": null}]',
+                                 '[{"urls": 3478}]', "3478", '[{"urls": []}]', '[{"urls": {"stun:x": 1}}]', DEEP,
+                                 "[" * 500 + "]" * 500, '[{"urls": ' + DEEP + "}]", "1" * 5000,
+                                 '[{"urls": "stun:x", "username": ["u"]}]', 3478, [None], [[[]]]])
 def test_bad_ice_settings_say_what_is_wrong(bad):
-    with pytest.raises(IceConfigError):
+    with pytest.raises(IceConfigError) as error:
         parse_ice_servers(bad)
+    assert len(str(error.value)) < 300
+
+
+def test_ice_servers_in_secrets_may_be_json_text_tables_or_one_table():
+    turn = {"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "p"}
+    for value in (json.dumps([turn]), [turn], turn, {**turn, "urls": "turn:t.example.org:3478"}):
+        assert ice_servers({"ice_servers": value}, environ={}) == [turn]
+    with pytest.raises(IceConfigError, match="secrets.toml"):
+        ice_servers({"ice_servers": '[{"urls": null}]'}, environ={})
+    with pytest.raises(IceConfigError, match=ENV_VAR):
+        ice_servers(environ={ENV_VAR: "[" * 10_000})
+
+
+def test_the_readmes_ice_server_examples_work_as_written():
+    """Every ```toml block of the README as .streamlit/secrets.toml, and its MOODLENS_ICE_SERVERS example."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert blocks
+    for block in blocks:
+        servers = ice_servers(tomllib.loads(block), environ={})
+        assert servers and all(u.startswith(("stun:", "turn:")) for s in servers for u in s["urls"]), block
+        assert any(s.get("username") == "u" and s.get("credential") == "p" for s in servers)
+    env = re.findall(rf"{ENV_VAR}='(.*?)'", readme, re.S)
+    assert len(env) == 1
+    assert ice_servers(environ={ENV_VAR: env[0]}) == [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]
+
+
+# --- CSV files -------------------------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://x","Click") + x.wav'
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_text_a_spreadsheet_would_run_gets_a_leading_quote(start):
+    assert safe_cell(start + "1+1") == "'" + start + "1+1"
+    assert safe_cell("happy/" + start + "1") == "happy/" + start + "1"  # only the first character counts
+
+
+def test_csv_text_escapes_text_cells_and_leaves_numbers_alone():
+    frame = pd.DataFrame({"file": [FORMULA, "happy/a.jpg", "-2.5", "@user"], "score": [-1.5, 0.25, -3.0, 2.0],
+                          "count": [-2, 0, 1, 5], "correct": [True, False, True, False]})
+    header, *rows = _cells(csv_text(frame))
+    assert header == ["file", "score", "count", "correct"]
+    assert [r[0] for r in rows] == ["'" + FORMULA, "happy/a.jpg", "'-2.5", "'@user"]
+    assert [float(r[1]) for r in rows] == [-1.5, 0.25, -3.0, 2.0] and [r[2] for r in rows] == ["-2", "0", "1", "5"]
+    dicts = [{"time_s": -0.5, "face": FORMULA}, {"time_s": 1.0, "voice": "+x", "gain": -3}]
+    assert _cells(csv_text(dicts)) == [["time_s", "face", "voice", "gain"], ["-0.5", "'" + FORMULA, "", ""],
+                                       ["1.0", "", "'+x", "-3"]]
+    assert _cells(csv_text(dicts, ["face", "time_s"]))[0] == ["face", "time_s"]
+
+
+def test_the_prediction_table_csv_escapes_file_names():
+    report = {"predictions": [{"file": FORMULA, "true": "happy", "pred": "sad", "confidence": 0.6,
+                               "probabilities": {e: 1 / 7 for e in EMOTIONS}}]}
+    header, row = _cells(csv_text(predictions_table(report)))
+    assert row[header.index("file")] == "'" + FORMULA and float(row[header.index("confidence")]) == 0.6
+
+
+def test_made_pairs_csv_escapes_source_names(tmp_path):
+    folder = '=HYPERLINK("http:x","Click") happy'  # a labelled folder: its last word is an emotion
+    (tmp_path / "faces" / folder).mkdir(parents=True)
+    (tmp_path / "faces" / folder / "a.jpg").write_bytes(media.FACES[0].read_bytes())
+    (tmp_path / "voices" / "happy").mkdir(parents=True)
+    (tmp_path / "voices" / "happy" / "@b.wav").write_bytes(media.wav_bytes(media.tone()))
+    assert make_pairs([tmp_path / "faces"], [tmp_path / "voices"], tmp_path / "out") == {"happy": 1}
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "pairs.csv").read_text())))
+    assert rows[0]["image_source"] == f"'{folder}/a.jpg" and rows[0]["audio_source"] == "happy/@b.wav"
+    assert open_dataset(tmp_path / "out").pairs()[0][0].label == "happy"  # the pairs still read back
 
 
 # --- model info ------------------------------------------------------------------------------------

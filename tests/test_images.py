@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from emotion import images
-from emotion.images import MAX_PIXELS, ImageError, decode_image, fit_within, load_image
+from emotion.images import MAX_PIXELS, ImageError, decode_image, fit_width, fit_within, load_image
 
 
 def encode(img: np.ndarray, ext: str, params: tuple = ()) -> bytes:
@@ -333,3 +333,13 @@ def test_load_image_from_path_and_missing_file(tmp_path, quadrants):
         load_image(tmp_path / "missing.png")
     with pytest.raises(ImageError, match="cannot be read"):
         load_image(tmp_path)  # a folder
+
+
+@pytest.mark.parametrize("shape,width,expected", [
+    ((2, 4000, 3), 140, (1, 140, 3)),  # would round to 0 px high: kept at 1
+    ((2, 4000, 3), 1460, (1, 1460, 3)),
+    ((400, 800, 3), 200, (100, 200, 3)),
+    ((4000, 2, 3), 140, (4000, 2, 3)),  # narrow enough already: untouched
+])
+def test_fit_width_keeps_every_side_at_least_one_pixel(shape, width, expected):
+    assert fit_width(np.zeros(shape, np.uint8), width).shape == expected

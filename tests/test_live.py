@@ -137,6 +137,13 @@ def test_session_log_csv_has_every_row_and_column():
     assert len(log) == 0 and log.to_csv().strip() == ""
 
 
+def test_session_log_csv_escapes_text_a_spreadsheet_would_run():
+    log = SessionLog()
+    log.append({"time_s": 0.0, "face": '=HYPERLINK("http://x","Click") + x.wav', "gain": -1.5})
+    rows = list(csv.DictReader(io.StringIO(log.to_csv())))
+    assert rows[0]["face"] == '\'=HYPERLINK("http://x","Click") + x.wav' and rows[0]["gain"] == "-1.5"
+
+
 # --- the analyser, driven step by step -------------------------------------------------------------------
 
 def test_frames_are_mirrored_and_get_the_latest_boxes():

@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from emotion import plots
+from emotion.csv_out import csv_text
+from emotion.images import ImageError, decode_image
 from emotion.tables import class_table, mistakes, predictions_table
-from ui.show import CHART_CONFIG
+from ui.show import CHART_CONFIG, picture, plain
 
 Reader = Callable[[str], tuple[str, bytes] | None]  # file name -> (kind, bytes), or None when unreadable
 
@@ -45,7 +48,7 @@ def report(name: str, result: dict, read: Reader) -> None:
         with st.expander(f"Skipped files ({len(result['skipped'])})"):
             st.dataframe(pd.DataFrame(result["skipped"]), hide_index=True)
     left, right = st.columns(2)
-    left.download_button("Download every prediction (CSV)", predictions_table(result).to_csv(index=False),
+    left.download_button("Download every prediction (CSV)", csv_text(predictions_table(result)),
                          key=f"{name}-csv", file_name=f"moodlens-{name}-predictions.csv", mime="text/csv",
                          on_click="ignore", icon="⬇️")
     right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
@@ -64,11 +67,21 @@ def _mistakes(wrong: list[dict], read: Reader) -> None:
         said = f"true {p['true']} → said {p['pred']}" + (f" ({p['confidence']:.0%})" if p.get("confidence") else "")
         found = read(p["file"])
         with cols[i % 4]:
-            short = p["file"].rsplit("/", 1)[-1]
-            if found is None:
-                st.caption(f"{short}: {said}")
-            elif found[0] == "image":
-                st.image(found[1], caption=f"{short}: {said}", width=140)
+            caption = f"{plain(p['file'].rsplit('/', 1)[-1])}: {said}"
+            image = _picture_of(found)
+            if image is not None:
+                picture(image, caption=caption, width=140)
             else:
-                st.caption(f"{short}: {said}")
-                st.audio(found[1])
+                st.caption(caption)
+                if found is not None and found[0] == "audio":
+                    st.audio(found[1])
+
+
+def _picture_of(found: tuple[str, bytes] | None) -> np.ndarray | None:
+    """The decoded picture of an item read back, or None (a recording, or unreadable)."""
+    if found is None or found[0] != "image":
+        return None
+    try:
+        return decode_image(found[1])
+    except ImageError:
+        return None

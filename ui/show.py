@@ -1,11 +1,15 @@
 """Showing readings the same way on every page: face, voice, and (in hybrid mode) both together."""
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import streamlit as st
 
 from emotion import plots
 from emotion.face import FaceReading
 from emotion.fusion import HybridReading
+from emotion.images import fit_width
 from emotion.voice import VoiceReading
 
 EMOJI = {"angry": "😠", "disgust": "🤢", "fear": "😨", "happy": "😄", "neutral": "😐", "sad": "😢",
@@ -15,6 +19,21 @@ AGREEMENT = {"same emotion": ("✅", "Face and voice agree: the same emotion."),
                                    "both negative."),
              "conflict": ("⚠️", "Face and voice disagree.")}
 CHART_CONFIG = {"displayModeBar": False}
+MAX_IMAGE_WIDTH = 1460  # Streamlit scales wider pictures down itself (and fails when one side becomes 0 px)
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # every ASCII punctuation mark: all escapable in Markdown
+
+
+def plain(text: object) -> str:
+    """`text` (a file or folder name, a message quoting one) for Markdown, shown as typed: never a link,
+    emphasis, code, HTML or a colour directive. Line breaks become spaces."""
+    one_line = " ".join(str(text).splitlines())
+    return _MARKDOWN_PUNCTUATION.sub(lambda m: "\\" + m.group(0), one_line)
+
+
+def picture(image: np.ndarray, caption: str | None = None, width: int | None = None) -> None:
+    """A BGR picture, scaled down here to `width` (default: the widest Streamlit shows) with every side at
+    least 1 px, so very wide or tall pictures show instead of failing. `caption` is Markdown."""
+    st.image(fit_width(image, width or MAX_IMAGE_WIDTH), caption=caption, width=width or "content", channels="BGR")
 
 
 def headline(label: str, confidence: float | None) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from tests import app_media as media
 from emotion.labels import EMOTIONS
-from tests.app.helpers import errors, is_emotion, open_page, panels
+from tests.app.helpers import errors, is_emotion, live_markup, open_page, panels
 
 PAGE = "app_pages/capture.py"
 
@@ -106,3 +106,22 @@ def test_simulated_mask_toggle_reads_the_masked_face(monkeypatch):
     assert seen and seen[-1] is True  # the face is read with the mask drawn on
     assert panels(at)["Face"] in (*EMOTIONS, "no face")  # a masked face may not be found: that is a reading too
     assert len(at.image) == 1
+
+
+@pytest.mark.parametrize("shape", [(2, 4000), (4000, 2)])
+def test_a_very_wide_or_tall_picture_is_shown_and_read(shape):
+    at = open_page(PAGE)
+    picture = media.png_bytes(np.full((*shape, 3), 128, np.uint8))
+    at.file_uploader(key="image_file").set_value(("strip.png", picture, "image/png")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not errors(at) and len(at.image) == 1
+    assert panels(at)["Face"] in (*EMOTIONS, "no face")
+
+
+def test_a_file_name_in_an_error_shows_as_text_not_as_a_link():
+    at = open_page(PAGE)
+    name = "[reset password](https:evil.example) `x.png"
+    at.file_uploader(key="image_file").set_value((name, b"not a picture", "image/png")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and live_markup(at.error[0].value) == []
+    assert errors(at)[0].startswith(f"Could not use {name}: not a readable image")

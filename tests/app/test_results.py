@@ -1,13 +1,17 @@
 """The results page: upload a labelled .zip, fix unknown folders, run, and see the same numbers as the CLI."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 
+import numpy as np
 import pytest
 
 from emotion.cli import main as cli
+from emotion.labels import EMOTIONS
 from tests import app_media as media
-from tests.app.helpers import errors, open_page
+from tests.app.helpers import displayed, errors, live_markup, markdown_texts, open_page, record_downloads
 
 PAGE = "app_pages/results.py"
 SAME = ("n", "accuracy", "macro_f1", "labels", "confusion", "per_class")
@@ -85,3 +89,50 @@ def test_unknown_folders_can_be_named_or_left_out(tmp_path):
 def test_bad_archives_give_a_clear_message(name, data, expected):
     at = _upload(open_page(PAGE), name, data)
     assert any(expected in e for e in errors(at)), errors(at)
+
+
+# --- names from the dataset are data, never Markdown or spreadsheet formulas ------------------------------
+
+FORMULA_FOLDER = '=HYPERLINK("http:x","Click") happy'  # a labelled folder: its last word is an emotion
+LINK_NAME = "[reset password](https:evil.example) www.evil.example.png"
+CODE_FOLDER = "a`b`` [reset password](https:evil.example)"  # no emotion in it: the page asks for one
+
+
+def _hostile_dataset() -> dict[str, bytes]:
+    """A face in a folder named like a formula, a 4000x2 picture under every emotion with a link for a name
+    (at most one of them can be right, so the others are shown as mistakes), and a folder with backticks."""
+    wide = media.png_bytes(np.full((2, 4000, 3), 128, np.uint8))
+    entries = {f"{FORMULA_FOLDER}/{media.CAMERA_FACE.name}": media.CAMERA_FACE.read_bytes()}
+    entries.update({f"{emotion}/{LINK_NAME}": wide for emotion in EMOTIONS})
+    entries[f"{CODE_FOLDER}/a.jpg"] = media.FACES[0].read_bytes()
+    return entries
+
+
+def test_hostile_names_show_as_text_wide_pictures_show_and_the_csv_is_safe(monkeypatch):
+    downloads = record_downloads(monkeypatch)
+    zip_name = "[zip](https:evil.example).zip"
+    at = _upload(open_page(PAGE), zip_name, media.make_zip(_hostile_dataset()))
+    report = _run(at)["face"]
+    assert not at.exception, [e.value for e in at.exception]
+
+    wide = [p for p in report["predictions"] if p["file"].endswith(LINK_NAME)]
+    assert len(wide) == len(EMOTIONS), report["skipped"]  # the 4000x2 pictures are read, not skipped
+    thumbnails = [c for image in at.image for c in image.captions]
+    assert sum(displayed(c).startswith(LINK_NAME + ": true ") for c in thumbnails) >= len(EMOTIONS) - 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download every prediction (CSV)", "Download the full report (JSON)"]  # the report went on
+
+    shown = [(text, displayed(text)) for text in markdown_texts(at)]
+    hostile = [(text, seen) for text, seen in shown if "evil.example" in seen]
+    assert any(zip_name in seen for _, seen in hostile)  # the upload's caption
+    assert any(seen == f"Folder {CODE_FOLDER}" for _, seen in hostile)  # the folder's label, backticks and all
+    for text, seen in hostile:
+        assert live_markup(text) == [], text
+        assert any(name in seen for name in (zip_name, CODE_FOLDER, LINK_NAME)), (text, seen)
+
+    rows = list(csv.DictReader(io.StringIO(downloads["moodlens-face-predictions.csv"].decode())))
+    files = {row["file"] for row in rows}
+    assert f"'{FORMULA_FOLDER}/{media.CAMERA_FACE.name}" in files  # escaped as OWASP advises
+    assert {f"{emotion}/{LINK_NAME}" for emotion in EMOTIONS} <= files  # other names as they are
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row.values())
+    assert all(0.0 <= float(row["p_happy"]) <= 1.0 for row in rows)
