@@ -48,11 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     voice = kinds.add_parser("voice", help="audio clips, one folder per emotion or RAVDESS/TESS/... names")
     voice.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
     voice.add_argument("--json", type=Path, help="write the full report here")
+    voice.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")
     pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
     pairs.add_argument("path", type=Path)
     pairs.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
     pairs.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
     pairs.add_argument("--json", type=Path, help="write the full report here")
+    pairs.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")
 
     make = sub.add_parser("make-pairs", help="pair faces with same-emotion voice clips (label-matched pairs)")
     make.add_argument("--faces", type=Path, nargs="+", required=True, help="labelled image folder(s) or zip(s)")
@@ -123,8 +125,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         report = evaluate_faces(items, load_face_model(), args.faces, args.mask, skipped=left_out,
                                 progress=_progress("faces"))
     else:
-        from .voice import load_voice_model
-        report = evaluate_voices(items, load_voice_model(), skipped=left_out, progress=_progress("clips"))
+        from .voice import VOICE_WEIGHTS, load_voice_model
+        report = evaluate_voices(items, load_voice_model(args.voice_model or VOICE_WEIGHTS), skipped=left_out,
+                                 progress=_progress("clips"))
     print(report.summary())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -137,10 +140,11 @@ def run_evaluate_pairs(args: argparse.Namespace) -> int:
     from .datasets import DatasetError
     from .face import load_face_model
     from .pairs import evaluate_pairs, pairs_summary
-    from .voice import load_voice_model
+    from .voice import VOICE_WEIGHTS, load_voice_model
 
     try:
-        report = evaluate_pairs(args.path, load_face_model(), load_voice_model(), args.faces, args.mask,
+        report = evaluate_pairs(args.path, load_face_model(), load_voice_model(args.voice_model or VOICE_WEIGHTS),
+                                args.faces, args.mask,
                                 progress=_progress("pairs"))
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -50,15 +50,19 @@ class VoiceReading(Reading):
         return {**super().to_dict(), "windows": self.windows, **base}
 
 
-def log_mel(window: np.ndarray) -> np.ndarray:
-    """Log-mel spectrogram (N_FRAMES, N_MELS) in dB of a 3 s mono 16 kHz window."""
+def log_mel_frames(audio: np.ndarray) -> np.ndarray:
+    """Log-mel spectrogram (frames, N_MELS) in dB of mono 16 kHz audio of any length, one frame per 10 ms."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=np.asarray(window, np.float32), sr=SAMPLE_RATE, n_fft=512,
+    mel = librosa.feature.melspectrogram(y=np.asarray(audio, np.float32), sr=SAMPLE_RATE, n_fft=512,
                                          win_length=400, hop_length=HOP, n_mels=N_MELS, fmin=50, fmax=8000,
                                          power=2.0)
-    db = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
-    return db.T[:N_FRAMES].astype(np.float32)
+    return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T.astype(np.float32)
+
+
+def log_mel(window: np.ndarray) -> np.ndarray:
+    """Log-mel spectrogram (N_FRAMES, N_MELS) in dB of a 3 s mono 16 kHz window."""
+    return log_mel_frames(window)[:N_FRAMES]
 
 
 def fit_window(segment: np.ndarray, length: int = WINDOW) -> np.ndarray:
@@ -107,8 +111,11 @@ class VoiceModel:
 
         if not Path(path).exists():
             raise FileNotFoundError(f"voice model not found at {path}")
+        from .calibration import load_calibration
+
         self.path = Path(path)
         self.model = keras.models.load_model(path, compile=False)
+        self.calibration = load_calibration(self.path)  # identity when the model has none
         spec = tf.TensorSpec([None, N_FRAMES, N_MELS, 1], tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
 
@@ -132,7 +139,7 @@ class VoiceModel:
     def read(self, audio: np.ndarray, max_windows: int = 64) -> VoiceReading:
         """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.
 
-        Long recordings are read in 3 s windows, averaged by how much speech each holds.
+        Long recordings are read in 3 s windows, averaged by how much speech each holds, then calibrated.
         """
         duration = len(audio) / SAMPLE_RATE
         activity = detect_speech(audio)
@@ -144,8 +151,8 @@ class VoiceModel:
             keep = np.linspace(0, len(windows) - 1, max_windows).round().astype(int)
             windows, weights = [windows[i] for i in keep], weights[keep]
         probs = self.predict(np.stack([log_mel(w) for w in windows]))
-        mean = (probs * weights[:, None]).sum(0) / weights.sum()
-        return VoiceReading(probs=mean.astype(np.float32), speech_seconds=activity.voiced_seconds,
+        mean = self.calibration.apply((probs * weights[:, None]).sum(0) / weights.sum())
+        return VoiceReading(probs=mean, speech_seconds=activity.voiced_seconds,
                             duration=duration, windows=len(windows))
 
 

@@ -67,3 +67,14 @@ def voice_model():
     model = load_voice_model(VOICE_WEIGHTS)
     model.warm_up()
     return model
+
+
+@pytest.fixture
+def keep_keras_policy():
+    """Training sets Keras's global mixed-precision policy; later tests build models in float32."""
+    from emotion.runtime import import_keras
+
+    keras = import_keras()
+    policy = keras.mixed_precision.global_policy()
+    yield
+    keras.mixed_precision.set_global_policy(policy)

@@ -170,17 +170,6 @@ def test_choice_and_val_faces_take_every_8th_training_face_and_all_of_val(tmp_pa
         choice_and_val_faces(tmp_path / "fer")
 
 
-@pytest.fixture
-def keep_keras_policy():
-    """Training sets Keras's global mixed-precision policy; later tests build models in float32."""
-    from emotion.runtime import import_keras
-
-    keras = import_keras()
-    policy = keras.mixed_precision.global_policy()
-    yield
-    keras.mixed_precision.set_global_policy(policy)
-
-
 @pytest.mark.slow
 def test_train_face_runs_resumes_and_exports_a_model_the_app_loads(tmp_path, monkeypatch, keep_keras_policy):
     from emotion.train.face import train_face

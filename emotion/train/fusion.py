@@ -98,14 +98,14 @@ def main(args: argparse.Namespace) -> int:
     from ..datasets import DatasetError, open_dataset
     from ..evaluate import metrics
     from ..face import load_face_model
-    from ..voice import load_voice_model
+    from ..voice import VOICE_WEIGHTS, load_voice_model
 
     try:
         pairs, _ = open_dataset(args.pairs).pairs()
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    face_model, voice_model = load_face_model(), load_voice_model()
+    face_model, voice_model = load_face_model(), load_voice_model(args.voice_model or VOICE_WEIGHTS)
     rows = []
     for mask in (False, True):
         got, _ = read_pairs(pairs, face_model, voice_model, args.faces, mask)
@@ -123,7 +123,8 @@ def main(args: argparse.Namespace) -> int:
                "chosen_by": "cross-fitted fused accuracy over masked + unmasked pairs "
                             "(2 folds split by voice speaker; parameters never scored on the pairs they were fitted on)",
                "cross_fitted_accuracy": report, "pairs": str(args.pairs), "n_pairs": len(pairs),
-               "command": f"python -m emotion train fusion --pairs {args.pairs} --faces {args.faces}"}
+               "command": f"python -m emotion train fusion --pairs {args.pairs} --faces {args.faces}"
+                          + (f" --voice-model {args.voice_model}" if args.voice_model else "")}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))
@@ -134,3 +135,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, required=True, help="folder with pairs.csv (see make-pairs)")
     parser.add_argument("--faces", choices=["auto", "detect", "whole"], default="whole")
     parser.add_argument("--out", type=Path, default=Path("weights/fusion.json"))
+    parser.add_argument("--voice-model", type=Path, default=None,
+                        help="read the voices with this model (one that never heard the pairs' speakers)")
