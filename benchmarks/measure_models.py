@@ -2,10 +2,9 @@
 
     python benchmarks/measure_models.py [--data ../shared/data] [--only face,voice,pairs]
 
-Every figure comes from the public command line (`python -m emotion evaluate ...`, and for the voice's
-cross-validation `python benchmarks/voice_cv.py`), run here as a subprocess, so the model card's numbers are
-exactly what a user sees when running the same commands. The commands are printed and stored next to each
-result. The voice figures need the fold runs of benchmarks/voice_cv.py (--cv).
+Every figure comes from the public command line (`python -m emotion evaluate ...`), run here as a
+subprocess, so the model card's numbers are exactly what a user sees when running the same commands.
+The commands are printed and stored next to each result.
 """
 from __future__ import annotations
 
@@ -13,8 +12,10 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +25,10 @@ from emotion.face import INPUT_BLUR_SIGMA  # noqa: E402
 
 EVAL = ROOT / "weights" / "eval"
 METRICS = ROOT / "weights" / "metrics.json"
-PAIR_ACTORS = (13, 14, 15, 16)  # the voices of the fusion pairs: one speaker fold of benchmarks/voice_cv.py
-PAIR_FOLD = "ravdess_13-16"
+# The speakers the committed voice model never heard (its training held them out).
+RAVDESS_HELD_OUT = (17, 18, 19, 20)
+# Urdu file names start with a code such as SM5 or SF6, apparently speaker numbers (undocumented).
+URDU_HELD_OUT = ("SM1", "SM3", "SM7", "SM20", "SM23", "SF11", "SM27")
 
 
 def run(args: list[str]) -> None:
@@ -64,11 +67,19 @@ def evaluate(kind: str, paths: list[str], name: str, data: str, extra: list[str]
     return summary(read_report(out), data, "python -m emotion " + shlex.join(args))
 
 
+def urdu_held_out(data: Path, tmp: Path) -> str:
+    """Copy the held-out Urdu speakers' clips (their codes are in the file names) into `tmp`."""
+    for clip in (data / "voice" / "urdu").glob("*/*.flac"):
+        if clip.name.split("_")[0] in URDU_HELD_OUT:
+            (tmp / clip.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(clip, tmp / clip.parent.name / clip.name)
+    return str(tmp)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--only", default="face,voice,pairs")
-    parser.add_argument("--cv", type=Path, default=ROOT / "runs" / "cv", help="the runs of benchmarks/voice_cv.py")
     args = parser.parse_args()
     data = args.data.resolve()
     if not data.is_dir():
@@ -79,11 +90,7 @@ def main() -> int:
     metrics = json.loads(METRICS.read_text()) if METRICS.exists() else {}
     only = set(args.only.split(","))
     fer_val = rel(data / "face" / "fer2013" / "val")
-    # The shipped voice model heard every speaker; its figures come from models that never heard the ones
-    # measured: the speaker folds of benchmarks/voice_cv.py (same recipe), whose runs live in --cv.
-    cv = Path(os.path.relpath(args.cv.resolve(), ROOT))
-    pair_actors = [rel(data / "voice" / "ravdess" / f"Actor_{a:02d}") for a in PAIR_ACTORS]
-    pair_voice_model = str(cv / PAIR_FOLD / "voice.keras")
+    ravdess = [rel(data / "voice" / "ravdess" / f"Actor_{a:02d}") for a in sorted(RAVDESS_HELD_OUT)]
 
     if "face" in only:
         data_name = "FER2013 PublicTest (val/), 3,589 faces"
@@ -92,26 +99,21 @@ def main() -> int:
                                           ["--faces", "whole", "--mask"])
         metrics["face_input_blur_sigma"] = INPUT_BLUR_SIGMA  # how the app prepared the faces measured here
     if "voice" in only:
-        cv_json = EVAL / "voice_cv.json"
-        cmd = [sys.executable, "benchmarks/voice_cv.py", "--runs", str(cv), "--report-only", "--json",
-               str(cv_json.relative_to(ROOT))]
-        print("$ python " + shlex.join(cmd[1:]), flush=True)
-        subprocess.run(cmd, cwd=ROOT, check=True)
-        pooled = json.loads(cv_json.read_text())
-        ravdess = pooled["ravdess_cv"]
-        metrics["voice"] = {**summary(ravdess, "RAVDESS actors 01-16, 4 speaker folds (each fold's model never "
-                                      "heard its 4 actors)", "python " + shlex.join(cmd[1:3] + cmd[3:5])),
-                            "fold_mean": round(ravdess["fold_mean"], 4), "fold_sd": round(ravdess["fold_sd"], 4),
-                            "folds": ravdess["folds"]}
-        metrics["voice_emodb"] = evaluate("voice", [rel(data / "voice" / "emodb")], "voice_emodb_loco",
-                                          "EmoDB, 454 clips of 6 shared emotions (the model never heard German)",
-                                          ["--voice-model", str(cv / "emodb" / "voice.keras")])
+        metrics["voice"] = evaluate("voice", ravdess, "voice_ravdess_17-20",
+                                    "RAVDESS actors 17-20 (never heard in training)")
+        tess = sorted(rel(p) for p in (data / "voice" / "tess").glob("OAF_*"))
+        metrics["voice_tess"] = evaluate("voice", tess, "voice_tess_oaf", "TESS speaker OAF (held out)")
+        with tempfile.TemporaryDirectory() as tmp:
+            metrics["voice_urdu"] = evaluate("voice", [urdu_held_out(data, Path(tmp))], "voice_urdu_heldout",
+                                             f"Urdu speakers {sorted(URDU_HELD_OUT)} (held out; codes undocumented)")
+            metrics["voice_urdu"]["command"] += "  # the held-out speakers' clips, copied by this script"
+        metrics["voice_emodb"] = evaluate("voice", [rel(data / "voice" / "emodb")], "voice_emodb",
+                                          "EmoDB, 454 clips of its 6 shared emotions (German; never heard)")
     if "pairs" in only:
         pairs_dir = ROOT / "runs" / "pairs_val"
-        run(["make-pairs", "--faces", fer_val, "--voices", *pair_actors, "--out", str(pairs_dir.relative_to(ROOT)),
+        run(["make-pairs", "--faces", fer_val, "--voices", *ravdess, "--out", str(pairs_dir.relative_to(ROOT)),
              "--per-class", "100", "--seed", "0"])
-        fit = ["train", "fusion", "--pairs", str(pairs_dir.relative_to(ROOT)), "--faces", "whole",
-               "--voice-model", pair_voice_model]
+        fit = ["train", "fusion", "--pairs", str(pairs_dir.relative_to(ROOT)), "--faces", "whole"]
         run(fit)
         fusion = json.loads((ROOT / "weights" / "fusion.json").read_text())
         metrics["fusion"] = {"rule": fusion["params"]["rule"], "cross_fitted_accuracy": fusion["cross_fitted_accuracy"],
@@ -120,12 +122,11 @@ def main() -> int:
             name = "pairs_val_masked" if masked else "pairs_val"
             out = EVAL / f"{name}.json"
             cmd = ["evaluate", "pairs", str(pairs_dir.relative_to(ROOT)), "--faces", "whole",
-                   *(["--mask"] if masked else []), "--voice-model", pair_voice_model, "--json", str(out.relative_to(ROOT))]
+                   *(["--mask"] if masked else []), "--json", str(out.relative_to(ROOT))]
             run(cmd)
             report = read_report(out)
             metrics[name] = {
-                "data": f"label-matched pairs: FER2013 val faces x RAVDESS actors {PAIR_ACTORS[0]}-{PAIR_ACTORS[-1]} clips "
-                        "(read by the fold model that never heard them), 100 per emotion"
+                "data": "label-matched pairs: FER2013 val faces x RAVDESS actors 17-20 clips, 100 per emotion"
                         + (", simulated mask" if masked else ""),
                 "n": report["n"], "default_rule": report["default_rule"],
                 "face": round(report["face"]["accuracy"], 4), "voice": round(report["voice"]["accuracy"], 4),

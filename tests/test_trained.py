@@ -32,12 +32,12 @@ def test_face_numbers_were_measured_with_the_app_s_face_input(metrics):
 
 
 def test_measured_figures_are_complete(metrics):
-    for key in ("face", "face_masked", "voice", "voice_emodb"):
+    for key in ("face", "face_masked", "voice", "voice_tess", "voice_emodb"):
         entry = metrics[key]
-        assert 0 < entry["accuracy"] <= 1 and entry["n"] > 0 and entry["command"].startswith("python ")
+        assert 0 < entry["accuracy"] <= 1 and entry["n"] > 0 and entry["command"].startswith("python -m emotion")
         assert set(entry["recall"]) <= set(EMOTIONS) | {"no speech", "no face"}
     assert metrics["face"]["n"] == 3589
-    assert metrics["voice_emodb"]["n"] == 454 and len(metrics["voice"]["folds"]) == 4
+    assert metrics["voice_emodb"]["n"] == 454
 
 
 def test_weights_are_small_enough_to_commit():
