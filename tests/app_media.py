@@ -95,6 +95,13 @@ def face_dataset(unknown_folder: str | None = None) -> dict[str, bytes]:
     return entries
 
 
+def with_groups(entries: dict[str, bytes], names: tuple[str, ...] = ("kim", "lee")) -> dict[str, bytes]:
+    """The entries plus a groups.csv at the top giving their media files the `names` in turn (the last file none)."""
+    media = [n for n in entries if not n.endswith(".csv")]
+    rows = ["file,group"] + [f"{n},{names[i % len(names)]}" for i, n in enumerate(media[:-1])]
+    return {**entries, "groups.csv": ("\n".join(rows) + "\n").encode()}
+
+
 def voice_dataset() -> dict[str, bytes]:
     """Entries of a small voice dataset: speech under two emotions, plus a tone (no speech)."""
     clip = speech()
