@@ -1,10 +1,10 @@
 """Labelled datasets from a folder or a .zip: images, audio clips, or image+audio pairs.
 
 Labels come from file-name conventions (RAVDESS, TESS, CREMA-D, SAVEE, EmoDB) or folder names
-(matched case-insensitively with common synonyms). Items may also belong to a group (a person, an age
-band, a room): from a groups.csv (file,group) or from folders laid out as GROUP/EMOTION/file. Zip archives are read in memory, entry by entry,
-with limits on size, count and compression ratio; entries with absolute paths, `..`, or links are
-refused, so nothing is ever written outside the app.
+(matched case-insensitively with common synonyms). Items may also belong to a group (a person, an
+age band, a room): from a groups.csv (file,group) or from folders laid out as GROUP/EMOTION/file.
+Zip archives are read in memory, entry by entry, with limits on size, count and compression ratio;
+entries with absolute paths, `..`, or links are refused, so nothing is ever written outside the app.
 """
 from __future__ import annotations
 

@@ -120,7 +120,8 @@ def room_timeline(rows: Sequence[dict], title: str = "") -> go.Figure:
         if any(shares):
             counts = [r.get(f"room_{emotion}") or 0 for r in rows]
             fig.add_trace(go.Scatter(
-                x=times, y=shares + shares[-1:], customdata=counts + counts[-1:], name=emotion, mode="lines", stackgroup="room",
+                x=times, y=shares + shares[-1:], customdata=counts + counts[-1:], name=emotion, mode="lines",
+                stackgroup="room",
                 line=dict(width=0.5, color=hex_colour(emotion), shape="hv"), fillcolor=hex_colour(emotion),
                 hovertemplate=f"{emotion}: %{{y:.0%}} of the faces (%{{customdata}})<br>%{{x:.1f}} s<extra></extra>"))
     fig.update_layout(title=title or None, height=260, margin=dict(l=10, r=10, t=40 if title else 10, b=10),

@@ -38,13 +38,15 @@ def camera_frame(face: Path = CAMERA_FACE, size: tuple[int, int] = (640, 480), f
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
-def room_frame(faces: tuple[Path, ...] = ROOM_FACES, size: tuple[int, int] = (480, 180), face_px: int = 120) -> np.ndarray:
+def room_frame(faces: tuple[Path, ...] = ROOM_FACES, size: tuple[int, int] = (480, 180),
+               face_px: int = 120) -> np.ndarray:
     """A BGR frame of several faces side by side (a small classroom), each scaled up to `face_px`, on light grey."""
     width, height = size
     frame = np.full((height, width), 200, np.uint8)
     gap = (width - len(faces) * face_px) // (len(faces) + 1)
     for i, face in enumerate(faces):
-        crop = cv2.resize(cv2.imread(str(face), cv2.IMREAD_GRAYSCALE), (face_px, face_px), interpolation=cv2.INTER_CUBIC)
+        crop = cv2.imread(str(face), cv2.IMREAD_GRAYSCALE)
+        crop = cv2.resize(crop, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
         x, y = gap + i * (face_px + gap), (height - face_px) // 2
         frame[y:y + face_px, x:x + face_px] = crop
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)

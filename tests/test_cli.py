@@ -208,7 +208,8 @@ def test_evaluate_face_per_group_from_folders(grouped_faces, tmp_path, capsys):
     assert report["groups"] == expected  # the same function the Results page uses
     gap = report["group_gap"]
     assert {gap["best"], gap["worst"]} == {"kim", "lee"}
-    assert gap["accuracy"] == pytest.approx(abs(report["groups"]["kim"]["accuracy"] - report["groups"]["lee"]["accuracy"]))
+    kim, lee = report["groups"]["kim"]["accuracy"], report["groups"]["lee"]["accuracy"]
+    assert gap["accuracy"] == pytest.approx(abs(kim - lee))
     assert "per group" in out and re.search(r"kim\s+\d+\s+\d+\.\d\d%\s+\d+%-\d+%", out)
 
 
