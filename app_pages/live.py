@@ -18,7 +18,8 @@ STALL_SECONDS = 10.0  # playing this long with no media arriving: the connection
 
 st.title("Live")
 st.write("Click **START** and allow the camera and the microphone. Every face gets a box with its emotion; "
-         "the voice is read from the last 3 seconds of speech. The picture is mirrored, like a selfie camera.")
+         "the voice is read from the last 3 seconds of speech. The picture is mirrored, like a selfie camera. "
+         "With several faces in view (a classroom), the room is shown too: how many faces show each emotion.")
 
 face_model, voice_model = models()  # loaded and warmed before START
 hybrid = settings.hybrid_mode()
@@ -114,6 +115,8 @@ def current_readings() -> None:
     voice_missing = "The microphone is off." if source == "camera" else "No sound is arriving from the microphone."
     show.readings(snap.face, len(snap.faces), snap.voice, snap.hybrid, hybrid, "live",
                   face_missing=face_missing, voice_missing=voice_missing)
+    if len(snap.faces) > 1:
+        show.room(snap.faces)
     st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "
                f"sound received: {snap.audio_seconds:.0f} s · face reading takes {snap.face_ms:.0f} ms")
     if snap.error:
@@ -133,6 +136,9 @@ def session_log() -> None:
         return
     series = ("face", "voice", "fused") if hybrid else ("face", "voice")
     st.plotly_chart(plots.timeline(rows, series), key="live-timeline", config=show.CHART_CONFIG)
+    if any(row.get("faces", 0) > 1 for row in rows):  # the room: share of the faces in view per emotion
+        st.markdown("**The room over time** · share of the faces in view showing each emotion")
+        st.plotly_chart(plots.room_timeline(rows), key="live-room", config=show.CHART_CONFIG)
     left, right = st.columns([1, 1])
     # A callable: the CSV is written when the button is clicked, not on every tick of the readings (the file
     # a tick registered could vanish under the click, and the whole log was turned into CSV every second).

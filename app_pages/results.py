@@ -10,6 +10,7 @@ from emotion.datasets import SKIP, DatasetError, count_by_label, open_dataset
 from emotion.evaluate import evaluate_faces, evaluate_voices
 from emotion.labels import EMOTIONS
 from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
+from ui import groups as group_choice
 from ui import report as show_report
 from ui.models import models
 from ui.show import plain
@@ -66,6 +67,9 @@ st.caption(f"{plain(upload.name)}: {counts['image']} pictures, {counts['audio']}
            + (", and a pairs.csv" if has_pairs else "") + ".")
 kind = st.radio("What to measure", available, format_func=KINDS.get, horizontal=True, key="kind")
 
+# --- groups (optional): does it work as well for everyone? -----------------------------------------------
+groups, groups_key = group_choice.choose(dataset, kind)
+
 # --- labels: inferred mapping, and the user's choices for unknown folders -------------------------------
 overrides: dict[str, str] = {}
 left_out: list[dict]
@@ -73,7 +77,7 @@ if kind == "pairs":
     st.caption("Each pair is scored three ways: the face alone, the voice alone, and both combined. Pairs made "
                "with `python -m emotion make-pairs` are label-matched, not recorded together.")
     try:
-        entries, left_out = dataset.pairs()
+        entries, left_out = dataset.pairs(groups)
     except DatasetError as exc:
         st.error(plain(exc), icon="🚫")
         st.stop()
@@ -92,7 +96,7 @@ else:
             choice = st.selectbox(f"Folder **{plain(folder)}**", [UNKNOWN, *EMOTIONS, SKIP], key=f"map::{folder}",
                                   format_func=lambda o: "leave it out" if o == SKIP else o)
             overrides[folder] = SKIP if choice == UNKNOWN else choice
-    entries, left_out = dataset.items(kind, overrides)
+    entries, left_out = dataset.items(kind, overrides, groups)
     left_out = [x for x in left_out if not x["reason"].startswith("not an ")]  # other kinds are not errors
 
 if not entries:
@@ -114,7 +118,7 @@ if kind in ("image", "pairs"):
     mask = right.checkbox("Simulate a mask on every face", key="results_mask",
                           help="Draws a surgical mask over each face first, to see how much the face model "
                                "loses (and, for pairs, how much the voice brings back).")
-run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask], sort_keys=True)
+run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask, groups_key], sort_keys=True)
 
 if st.button("Run the evaluation", type="primary", icon="▶️"):
     face_model, voice_model = models()
@@ -124,7 +128,8 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
         bar.progress(done / max(total, 1), text=f"Scored {done} of {total}…")
 
     if kind == "pairs":
-        pairs_report = evaluate_pairs(dataset, face_model, voice_model, face_mode, mask, progress=progress)
+        pairs_report = evaluate_pairs(dataset, face_model, voice_model, face_mode, mask, progress=progress,
+                                      groups=groups)
         reports = {"pairs": pairs_report, **modality_reports(pairs_report)}
     elif kind == "image":
         reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out,

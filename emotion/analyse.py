@@ -1,7 +1,8 @@
 """Reading a moment (a photo and/or a recording) or a video clip: faces, voice, and both together.
 
 Used by the capture page; the rows it makes for a clip have the same columns as the live
-session log, so both draw the same timeline and download the same CSV.
+session log, so both draw the same timeline and download the same CSV. With several faces in view,
+a row also counts the faces showing each emotion (the room).
 """
 from __future__ import annotations
 
@@ -45,9 +46,18 @@ def read_moment(face_model: Any, voice_model: Any, image: np.ndarray | None = No
                   picture=image is not None)
 
 
+def room_counts(faces: Sequence[FaceReading]) -> dict[str, int]:
+    """How many of `faces` show each emotion (their top label), for every emotion in EMOTIONS order."""
+    counts = dict.fromkeys(EMOTIONS, 0)
+    for face in faces:
+        counts[face.label] += 1
+    return counts
+
+
 def timeline_row(t: float, faces: Sequence[FaceReading], face: FaceReading | None, voice: VoiceReading | None,
                  fused: HybridReading, no_voice: str = NO_SOUND) -> dict:
-    """One row of a timeline / session log: labels, confidences and probabilities at time `t`."""
+    """One row of a timeline / session log: labels, confidences and probabilities at time `t`, and the room:
+    `room_<emotion>`, how many of `faces` show it (its share is room_<emotion> / faces)."""
     row = {"time_s": round(float(t), 2), "faces": len(faces),
            "face": face.label if face else NO_FACE,
            "face_confidence": round(face.confidence, 4) if face else None,
@@ -60,6 +70,7 @@ def timeline_row(t: float, faces: Sequence[FaceReading], face: FaceReading | Non
         probs = getattr(reading, "probs", None)
         for i, e in enumerate(EMOTIONS):
             row[f"{name}_{e}"] = round(float(probs[i]), 4) if probs is not None else None
+    row.update({f"room_{e}": n for e, n in room_counts(faces).items()})
     return row
 
 

@@ -25,6 +25,16 @@ def _progress(desc: str):
     return update
 
 
+def _add_group_arguments(parser: argparse.ArgumentParser, folders: bool = True) -> None:
+    parser.add_argument("--groups", type=Path, metavar="CSV",
+                        help="a groups.csv (columns file,group; paths relative to the dataset root) for per-group "
+                             "figures; a groups.csv in the dataset itself is used without this")
+    if folders:
+        parser.add_argument("--group-from", choices=["csv", "folder"], default="csv",
+                            help="folder: each item's group is the folder above its emotion folder "
+                                 "(GROUP/EMOTION/file); csv (default): from groups.csv")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .train import face as train_face, fusion as train_fusion, voice as train_voice
 
@@ -45,16 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
                            "detector; auto: detect, else the whole image")
     face.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
     face.add_argument("--json", type=Path, help="write the full report here")
+    _add_group_arguments(face)
     voice = kinds.add_parser("voice", help="audio clips, one folder per emotion or RAVDESS/TESS/... names")
     voice.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
     voice.add_argument("--json", type=Path, help="write the full report here")
     voice.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")
+    _add_group_arguments(voice)
     pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
     pairs.add_argument("path", type=Path)
     pairs.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
     pairs.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
     pairs.add_argument("--json", type=Path, help="write the full report here")
     pairs.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")
+    _add_group_arguments(pairs, folders=False)
 
     make = sub.add_parser("make-pairs", help="pair faces with same-emotion voice clips (label-matched pairs)")
     make.add_argument("--faces", type=Path, nargs="+", required=True, help="labelled image folder(s) or zip(s)")
@@ -104,16 +117,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     if args.kind == "pairs":
         return run_evaluate_pairs(args)
-    items, left_out, datasets = [], [], []
+    items, left_out, datasets, groups = [], [], [], []
     try:
+        groups_csv = _groups_csv(args)
         for path in args.path:
             datasets.append(open_dataset(path))  # kept open while its items are read
-            found, skipped = datasets[-1].items("image" if args.kind == "face" else "audio")
+            groups.append(datasets[-1].groups(groups_csv, str(args.groups or "groups.csv"),
+                                              from_folder=args.group_from == "folder"))
+            found, skipped = datasets[-1].items("image" if args.kind == "face" else "audio", groups=groups[-1])
             items += found
             left_out += skipped
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    _group_warnings(groups, [item.group for item in items])
     if not items:
         where = ", ".join(str(p) for p in args.path)
         print(f"error: no labelled {'images' if args.kind == 'face' else 'audio clips'} found in {where} "
@@ -136,16 +153,49 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_evaluate_pairs(args: argparse.Namespace) -> int:
+def _groups_csv(args: argparse.Namespace) -> bytes | None:
+    """The bytes of --groups (None without it); a DatasetError when it cannot be read or clashes with folders."""
     from .datasets import DatasetError
+
+    if args.groups is None:
+        return None
+    if getattr(args, "group_from", "csv") == "folder":
+        raise DatasetError("--groups and --group-from folder each give the groups: use one of them")
+    try:
+        return args.groups.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{args.groups}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _group_warnings(groups: list, item_groups: list[str | None]) -> None:
+    """Warn (stderr) about groups.csv rows naming no file of the dataset(s), and items in no group."""
+    from .datasets import UNGROUPED
+
+    found = [g for g in groups if g is not None]
+    if not found:
+        return
+    unmatched = set.intersection(*(set(g.unmatched) for g in found))  # pooled datasets: in none of them
+    if unmatched:
+        names = sorted(unmatched)
+        print(f"warning: {found[0].source} lists {len(names)} file(s) not in the dataset: {', '.join(names[:5])}"
+              + (" ..." if len(names) > 5 else ""), file=sys.stderr)
+    lost = sum(g in (None, UNGROUPED) for g in item_groups)
+    if lost:
+        print(f"warning: {lost} item(s) belong to no group (shown as {UNGROUPED!r})", file=sys.stderr)
+
+
+def run_evaluate_pairs(args: argparse.Namespace) -> int:
+    from .datasets import DatasetError, open_dataset
     from .face import load_face_model
     from .pairs import evaluate_pairs, pairs_summary
     from .voice import VOICE_WEIGHTS, load_voice_model
 
     try:
-        report = evaluate_pairs(args.path, load_face_model(), load_voice_model(args.voice_model or VOICE_WEIGHTS),
-                                args.faces, args.mask,
-                                progress=_progress("pairs"))
+        dataset = open_dataset(args.path)
+        groups = dataset.groups(_groups_csv(args), str(args.groups or "groups.csv"))
+        _group_warnings([groups], [p.group for p in dataset.pairs(groups)[0]])
+        report = evaluate_pairs(dataset, load_face_model(), load_voice_model(args.voice_model or VOICE_WEIGHTS),
+                                args.faces, args.mask, progress=_progress("pairs"), groups=groups)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

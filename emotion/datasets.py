@@ -1,9 +1,10 @@
 """Labelled datasets from a folder or a .zip: images, audio clips, or image+audio pairs.
 
 Labels come from file-name conventions (RAVDESS, TESS, CREMA-D, SAVEE, EmoDB) or folder names
-(matched case-insensitively with common synonyms). Zip archives are read in memory, entry by entry,
-with limits on size, count and compression ratio; entries with absolute paths, `..`, or links are
-refused, so nothing is ever written outside the app.
+(matched case-insensitively with common synonyms). Items may also belong to a group (a person, an
+age band, a room): from a groups.csv (file,group) or from folders laid out as GROUP/EMOTION/file.
+Zip archives are read in memory, entry by entry, with limits on size, count and compression ratio;
+entries with absolute paths, `..`, or links are refused, so nothing is ever written outside the app.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed; real media compresses far less than this
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 SKIP = "skip"  # a label override that leaves a folder out
+UNGROUPED = "(no group)"  # the group of an item that groups.csv does not list
+CSV_NAMES = {"pairs.csv", "groups.csv"}  # dataset files that describe the others
 
 
 class DatasetError(ValueError):
@@ -42,6 +45,7 @@ class Item:
     label: str | None
     source: str  # "file name" or "folder <name>"
     read: Callable[[], bytes] = field(repr=False, compare=False)
+    group: str | None = None  # None when the dataset is not grouped
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,35 @@ class Pair:
     label: str | None
     read_image: Callable[[], bytes] = field(repr=False, compare=False)
     read_audio: Callable[[], bytes] = field(repr=False, compare=False)
+    group: str | None = None  # None when the dataset is not grouped
 
     @property
     def name(self) -> str:
         return f"{self.image} + {self.audio}"
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Which group each file of a dataset belongs to: listed in a groups.csv, or its GROUP/EMOTION/ folder.
+
+    `by_file` maps dataset file names to groups (from a csv); `unmatched` lists the csv's files that are not
+    in the dataset. With `from_folder`, a file's group is the folder just above the folder naming its label
+    (or, for labels from file names, the file's own folder).
+    """
+
+    by_file: dict[str, str] = field(default_factory=dict)
+    from_folder: bool = False
+    source: str = ""  # "groups.csv", the csv's name, or "folders"
+    unmatched: tuple[str, ...] = ()
+
+    def of(self, name: str, label_folder: str | None = None) -> str:
+        """The group of file `name` (UNGROUPED when it has none); `label_folder` is the folder that named its label."""
+        if not self.from_folder:
+            return self.by_file.get(name, UNGROUPED)
+        parents = PurePosixPath(name).parts[:-1]
+        if label_folder is not None and label_folder in parents:
+            parents = parents[:len(parents) - 1 - parents[::-1].index(label_folder)]
+        return parents[-1] if parents else UNGROUPED
 
 
 @dataclass
@@ -82,24 +111,26 @@ class Dataset:
                 mapping.setdefault(folder, _folder_label(folder))
         return dict(sorted(mapping.items()))
 
-    def items(self, kind: Kind | None = None, overrides: dict[str, str] | None = None) -> tuple[list[Item], list[dict]]:
+    def items(self, kind: Kind | None = None, overrides: dict[str, str] | None = None,
+              groups: Groups | None = None) -> tuple[list[Item], list[dict]]:
         """Labelled media files (of one kind, if given) and the files left out, with reasons.
 
-        `overrides` maps folder names (as in folder_mapping) to an emotion or to SKIP.
+        `overrides` maps folder names (as in folder_mapping) to an emotion or to SKIP; with `groups`, every
+        item gets a group (UNGROUPED when it has none).
         """
         overrides = overrides or {}
         items, left_out = [], list(self.skipped)
         for name, read in self.files.items():
             file_kind = self.kind_of(name)
             if file_kind is None:
-                if PurePosixPath(name).name != "pairs.csv":
+                if PurePosixPath(name).name.lower() not in CSV_NAMES:
                     left_out.append({"file": name, "reason": "not an image or audio file"})
                 continue
             if kind and file_kind != kind:
                 left_out.append({"file": name, "reason": f"not an {kind} file"})
                 continue
             label = label_from_filename(PurePosixPath(name).stem)
-            source = "file name"
+            source, folder = "file name", None
             if label is None:
                 folder = _label_folder(name)
                 label = overrides.get(folder, _folder_label(folder))
@@ -112,29 +143,21 @@ class Dataset:
                 continue
             if label not in EMOTIONS:
                 raise DatasetError(f"{label!r} is not one of {', '.join(EMOTIONS)}")
-            items.append(Item(name, file_kind, label, source, read))
+            items.append(Item(name, file_kind, label, source, read, groups.of(name, folder) if groups else None))
         return items, left_out
 
-    def pairs(self) -> tuple[list[Pair], list[dict]]:
-        """Rows of pairs.csv (image,audio,label; paths relative to the csv) and rows left out."""
-        csv_names = [n for n in self.files if PurePosixPath(n).name.lower() == "pairs.csv"]
-        if not csv_names:
+    def pairs(self, groups: Groups | None = None) -> tuple[list[Pair], list[dict]]:
+        """Rows of pairs.csv (image,audio,label; paths relative to the csv) and rows left out.
+
+        With `groups`, a pair's group is its image's, else its audio clip's (UNGROUPED when neither has one).
+        """
+        csv_name = self._find("pairs.csv")
+        if csv_name is None:
             raise DatasetError("no pairs.csv found: a pairs dataset needs a pairs.csv with columns image,audio,label")
-        csv_name = min(csv_names, key=lambda n: n.count("/"))
         base = PurePosixPath(csv_name).parent
-        text = self.files[csv_name]().decode("utf-8-sig", errors="replace")
-        reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": old Mac \r line ends too
-        try:
-            fields = {f.strip().lower(): f for f in (reader.fieldnames or [])}
-            rows = list(reader)
-        except csv.Error as exc:
-            raise DatasetError(f"pairs.csv is not a readable CSV file ({exc})") from exc
-        if not {"image", "audio", "label"} <= set(fields):
-            raise DatasetError("pairs.csv needs the columns image,audio,label")
         pairs, left_out = [], list(self.skipped)
-        for row in rows:
-            image, audio = (row[fields["image"]] or "").strip(), (row[fields["audio"]] or "").strip()
-            raw_label = (row[fields["label"]] or "").strip()
+        for row in _csv_rows("pairs.csv", self.files[csv_name](), ("image", "audio", "label")):
+            image, audio, raw_label = row["image"], row["audio"], row["label"]
             label = normalise(raw_label)
             image_name, audio_name = _join(base, image), _join(base, audio)
             missing = [n for n in (image_name, audio_name) if n not in self.files]
@@ -143,8 +166,67 @@ class Dataset:
             elif label is None:
                 left_out.append({"file": f"{image} + {audio}", "reason": f"unknown label {raw_label!r}"})
             else:
-                pairs.append(Pair(image_name, audio_name, label, self.files[image_name], self.files[audio_name]))
+                group = None
+                if groups:
+                    group = groups.of(image_name)
+                    group = groups.of(audio_name) if group == UNGROUPED else group
+                pairs.append(Pair(image_name, audio_name, label, self.files[image_name], self.files[audio_name],
+                                  group))
         return pairs, left_out
+
+    def has(self, csv_name: str) -> bool:
+        """Whether the dataset holds a file of this name (e.g. "groups.csv"), in any folder."""
+        return self._find(csv_name) is not None
+
+    def groups(self, csv: bytes | None = None, name: str = "groups.csv", from_folder: bool = False) -> Groups | None:
+        """The dataset's groups: from folders, from `csv` (paths relative to the dataset root), or from the
+        dataset's own groups.csv (paths relative to it); no groups at all (None) when none of these exists.
+
+        A groups.csv has the columns file,group; files it lists twice keep their first group.
+        """
+        if from_folder:
+            return Groups(from_folder=True, source="folders")
+        base = PurePosixPath(".")
+        if csv is None:
+            found = self._find("groups.csv")
+            if found is None:
+                return None
+            csv, name, base = self.files[found](), found, PurePosixPath(found).parent
+        top = self._top_folder()
+        by_file: dict[str, str] = {}
+        unmatched = []
+        for row in _csv_rows(PurePosixPath(name).name, csv, ("file", "group")):
+            candidates = [_join(base, row["file"])] + ([_join(PurePosixPath(top), row["file"])] if top else [])
+            file = next((c for c in candidates if c in self.files), None)
+            if file is None:
+                unmatched.append(row["file"])
+            elif row["group"]:
+                by_file.setdefault(file, row["group"])
+        return Groups(by_file, source=name, unmatched=tuple(unmatched))
+
+    def _find(self, csv_name: str) -> str | None:
+        """The shallowest file called `csv_name` (any case), or None."""
+        names = [n for n in self.files if PurePosixPath(n).name.lower() == csv_name]
+        return min(names, key=lambda n: n.count("/")) if names else None
+
+    def _top_folder(self) -> str | None:
+        """The one folder every file is in (a zipped folder), or None."""
+        tops = {PurePosixPath(n).parts[0] for n in self.files if "/" in n}
+        return tops.pop() if len(tops) == 1 and all("/" in n for n in self.files) else None
+
+
+def _csv_rows(name: str, data: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a small CSV file as {column: stripped text}, columns matched case-insensitively."""
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": old Mac \r line ends too
+    try:
+        fields = {f.strip().lower(): f for f in (reader.fieldnames or []) if f is not None}
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DatasetError(f"{name} is not a readable CSV file ({exc})") from exc
+    if not set(columns) <= set(fields):
+        raise DatasetError(f"{name} needs the columns {','.join(columns)}")
+    return [{c: (row.get(fields[c]) or "").strip() for c in columns} for row in rows]
 
 
 def _join(base: PurePosixPath, rel: str) -> str:

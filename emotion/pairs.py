@@ -17,8 +17,8 @@ import numpy as np
 
 from .audio import AudioError, decode_audio
 from .csv_out import csv_text
-from .datasets import Dataset, Item, Pair, open_dataset
-from .evaluate import NO_FACE, NO_SPEECH, Progress, metrics
+from .datasets import Dataset, Groups, Item, Pair, open_dataset
+from .evaluate import NO_FACE, NO_SPEECH, Progress, grouped_metrics, groups_summary, metrics
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
 from .labels import EMOTIONS
@@ -78,7 +78,8 @@ def read_pairs(pairs: Sequence[Pair], face_model, voice_model, face_mode: str = 
                progress: Progress | None = None) -> tuple[list[dict], list[dict]]:
     """Face and voice probabilities for each pair (None where there is no face / no speech).
 
-    Returns (rows, skipped); each row has file, true, face_probs, voice_probs, voice_reason.
+    Returns (rows, skipped); each row has file, true, face_probs, voice_probs, voice_reason (and group, when
+    the pairs have groups).
     """
     from .face import crop_face, locate_faces
 
@@ -93,18 +94,24 @@ def read_pairs(pairs: Sequence[Pair], face_model, voice_model, face_mode: str = 
             image, boxes, _ = locate_faces(image, face_mode, mask=mask)
             face_probs = face_model.predict(crop_face(image, boxes[0])[None])[0] if boxes else None
             voice = voice_model.read(audio)
-            rows.append({"file": pair.name, "true": pair.label, "face_probs": face_probs,
-                         "voice_probs": voice.probs, "voice_reason": voice.reason})
+            rows.append({"file": pair.name, **({"group": pair.group} if pair.group is not None else {}),
+                         "true": pair.label, "face_probs": face_probs, "voice_probs": voice.probs,
+                         "voice_reason": voice.reason})
         if progress:
             progress(i + 1, len(pairs))
     return rows, skipped
 
 
 def score_pairs(rows: Sequence[dict], params: dict | None = None, rules: Sequence[str] = RULES) -> dict:
-    """Face-only, voice-only and fused (per rule) metrics on the same pairs, plus agreement figures."""
+    """Face-only, voice-only and fused (per rule) metrics on the same pairs, plus agreement figures.
+
+    When the rows have groups, each of these carries its per-group figures, and `groups` (top level) holds
+    those of the fused reading by the default rule.
+    """
     params = params or load_params()
     default = params["rule"]
     truth = [r["true"] for r in rows]
+    groups = [r.get("group") for r in rows] if any("group" in r for r in rows) else None
     face_pred = [_top(r["face_probs"], NO_FACE) for r in rows]
     voice_pred = [_top(r["voice_probs"], NO_SPEECH) for r in rows]
     fused_pred = {rule: _fused_labels(rows, rule, params) for rule in dict.fromkeys([*rules, default])}
@@ -115,11 +122,12 @@ def score_pairs(rows: Sequence[dict], params: dict | None = None, rules: Sequenc
     def fused_accuracy(idx: list[int]) -> float | None:
         return round(float(np.mean([fused_pred[default][i] == truth[i] for i in idx])), 4) if idx else None
 
+    fused = {rule: grouped_metrics(truth, pred, groups) for rule, pred in fused_pred.items()}
     return {
         "n": len(rows),
-        "face": metrics(truth, face_pred),
-        "voice": metrics(truth, voice_pred),
-        "fused": {rule: metrics(truth, pred) for rule, pred in fused_pred.items()},
+        "face": grouped_metrics(truth, face_pred, groups),
+        "voice": grouped_metrics(truth, voice_pred, groups),
+        "fused": fused,
         "default_rule": default,
         "agreement": {
             "pairs_with_both": len(both),
@@ -127,6 +135,7 @@ def score_pairs(rows: Sequence[dict], params: dict | None = None, rules: Sequenc
             "accuracy_when_agree": fused_accuracy(agree),
             "accuracy_when_disagree": fused_accuracy(disagree),
         },
+        **({"groups": fused[default]["groups"], "group_gap": fused[default]["group_gap"]} if groups else {}),
     }
 
 
@@ -148,11 +157,11 @@ def _fused_labels(rows: Sequence[dict], rule: str, params: dict) -> list[str]:
 
 
 def evaluate_pairs(source: Path | bytes | Dataset, face_model, voice_model, face_mode: str = "auto",
-                   mask: bool = False, progress: Progress | None = None) -> dict:
+                   mask: bool = False, progress: Progress | None = None, groups: Groups | None = None) -> dict:
     """Everything `python -m emotion evaluate pairs` reports, for a folder or .zip with pairs.csv
-    (or a dataset already opened from one)."""
+    (or a dataset already opened from one); per group too with `groups`."""
     dataset = source if isinstance(source, Dataset) else open_dataset(source)
-    pairs, left_out = dataset.pairs()
+    pairs, left_out = dataset.pairs(groups)
     rows, skipped = read_pairs(pairs, face_model, voice_model, face_mode, mask, progress)
     params = load_params()
     report = score_pairs(rows, params)
@@ -168,7 +177,8 @@ def _probs_json(p: np.ndarray | None) -> dict | None:
 
 def _row_json(row: dict, fused) -> dict:
     """A pair's probabilities (face, voice, fused by the default rule) and what each predicted."""
-    return {"file": row["file"], "true": row["true"], "face": _probs_json(row["face_probs"]),
+    return {"file": row["file"], **({"group": row["group"]} if "group" in row else {}), "true": row["true"],
+            "face": _probs_json(row["face_probs"]),
             "voice": _probs_json(row["voice_probs"]), "fused": _probs_json(fused.probs),
             "pred": {"face": _top(row["face_probs"], NO_FACE), "voice": _top(row["voice_probs"], NO_SPEECH),
                      "fused": fused.label},
@@ -187,7 +197,8 @@ def modality_reports(report: dict) -> dict[str, dict]:
         rows = []
         for row in report["predictions"]:
             probs = row[name]
-            pred = {"file": row["file"], "true": row["true"], "pred": row["pred"][name],
+            pred = {"file": row["file"], **({"group": row["group"]} if "group" in row else {}),
+                    "true": row["true"], "pred": row["pred"][name],
                     "confidence": max(probs.values()) if probs else 0.0}
             if probs:
                 pred["probabilities"] = probs
@@ -219,6 +230,7 @@ def pairs_summary(report: dict) -> str:
         lines.append(f"face and voice agree on {a['agreement_rate']:.1%} of {a['pairs_with_both']} pairs; fused "
                      f"accuracy {_share(a['accuracy_when_agree'])} when they agree, "
                      f"{_share(a['accuracy_when_disagree'])} when they disagree")
+    lines += groups_summary(report, f"per group, face + voice ({report['default_rule']})")
     for s in report["skipped"][:10]:
         lines.append(f"skipped {s['file']}: {s['reason']}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Plotly figures: probability bars, confusion matrices, and a timeline of readings."""
+"""Plotly figures: probability bars, confusion matrices, a timeline of readings, and the room over time."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -95,4 +95,38 @@ def timeline(rows: Sequence[dict], series: Sequence[str] = ("face", "voice"), ti
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"))
     fig.update_xaxes(title="seconds", rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)))
+    return fig
+
+
+def room_shares(rows: Sequence[dict]) -> dict[str, list[float]]:
+    """Per emotion, the share of the faces in view showing it in each row (0 in rows with no face).
+
+    `rows` are session-log / timeline rows with "faces" and a `room_<emotion>` count per emotion.
+    """
+    faces = [int(r.get("faces") or 0) for r in rows]
+    return {e: [(r.get(f"room_{e}") or 0) / n if n else 0.0 for r, n in zip(rows, faces)] for e in EMOTIONS}
+
+
+def room_timeline(rows: Sequence[dict], title: str = "") -> go.Figure:
+    """The room over time: stacked areas, one per emotion, each the share of the faces in view showing it.
+
+    Each reading lasts until the next (steps); where no face is in view the stack drops to zero.
+    """
+    times = [float(r["time_s"]) for r in rows]
+    if times:  # the last reading lasts one step too, as in `timeline`
+        times.append(times[-1] + (float(np.median(np.diff(times))) if len(times) > 1 else 1.0))
+    fig = go.Figure()
+    for emotion, shares in room_shares(rows).items():
+        if any(shares):
+            counts = [r.get(f"room_{emotion}") or 0 for r in rows]
+            fig.add_trace(go.Scatter(
+                x=times, y=shares + shares[-1:], customdata=counts + counts[-1:], name=emotion, mode="lines",
+                stackgroup="room",
+                line=dict(width=0.5, color=hex_colour(emotion), shape="hv"), fillcolor=hex_colour(emotion),
+                hovertemplate=f"{emotion}: %{{y:.0%}} of the faces (%{{customdata}})<br>%{{x:.1f}} s<extra></extra>"))
+    fig.update_layout(title=title or None, height=260, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      font=FONT, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"),
+                      hovermode="x unified")
+    fig.update_xaxes(title="seconds", rangemode="tozero")
+    fig.update_yaxes(title="share of faces", range=[0, 1], tickformat=".0%", fixedrange=True)
     return fig

@@ -40,3 +40,16 @@ def mistakes(report: dict, limit: int = 8) -> list[dict]:
             seen.add(p["true"])
     picked += [p for p in wrong if p not in picked]
     return picked[:limit]
+
+
+def group_table(report: dict) -> pd.DataFrame:
+    """One row per group: items, accuracy, its 95% interval, macro F1, and notes (best, worst, few items)."""
+    gap = report.get("group_gap") or {}
+    rows = []
+    for name, g in report.get("groups", {}).items():
+        notes = [note for note, hit in (("best", name == gap.get("best")), ("worst", name == gap.get("worst")),
+                                        ("few items: read with care", g["small"])) if hit]
+        rows.append({"group": name, "items": g["n"], "accuracy": g["accuracy"],
+                     "95% interval": f"{g['ci_low']:.0%} – {g['ci_high']:.0%}", "macro F1": g["macro_f1"],
+                     "notes": ", ".join(notes)})
+    return pd.DataFrame(rows, columns=["group", "items", "accuracy", "95% interval", "macro F1", "notes"])

@@ -13,6 +13,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FACES = sorted((FIXTURES / "faces").glob("*.jpg"))
 SPEECH = FIXTURES / "speech.wav"
 CAMERA_FACE = FIXTURES / "faces" / "happy_PublicTest_11394394.jpg"
+ROOM_FACES = tuple(FIXTURES / "faces" / n for n in ("happy_PublicTest_11394394.jpg", "happy_PublicTest_12775164.jpg",
+                                                    "surprise_PublicTest_1709990.jpg"))
 
 
 def face_bytes(path: Path) -> bytes:
@@ -33,6 +35,20 @@ def camera_frame(face: Path = CAMERA_FACE, size: tuple[int, int] = (640, 480), f
     frame = np.full((height, width), 200, np.uint8)
     y, x = (height - face_px) // 2, (width - face_px) // 2
     frame[y:y + face_px, x:x + face_px] = big
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+
+
+def room_frame(faces: tuple[Path, ...] = ROOM_FACES, size: tuple[int, int] = (480, 180),
+               face_px: int = 120) -> np.ndarray:
+    """A BGR frame of several faces side by side (a small classroom), each scaled up to `face_px`, on light grey."""
+    width, height = size
+    frame = np.full((height, width), 200, np.uint8)
+    gap = (width - len(faces) * face_px) // (len(faces) + 1)
+    for i, face in enumerate(faces):
+        crop = cv2.imread(str(face), cv2.IMREAD_GRAYSCALE)
+        crop = cv2.resize(crop, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
+        x, y = gap + i * (face_px + gap), (height - face_px) // 2
+        frame[y:y + face_px, x:x + face_px] = crop
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
@@ -93,6 +109,13 @@ def face_dataset(unknown_folder: str | None = None) -> dict[str, bytes]:
         entries[f"faces/{unknown_folder}/a.jpg"] = FACES[0].read_bytes()
         entries[f"faces/{unknown_folder}/b.jpg"] = FACES[1].read_bytes()
     return entries
+
+
+def with_groups(entries: dict[str, bytes], names: tuple[str, ...] = ("kim", "lee")) -> dict[str, bytes]:
+    """The entries plus a groups.csv at the top giving their media files the `names` in turn (the last file none)."""
+    media = [n for n in entries if not n.endswith(".csv")]
+    rows = ["file,group"] + [f"{n},{names[i % len(names)]}" for i, n in enumerate(media[:-1])]
+    return {**entries, "groups.csv": ("\n".join(rows) + "\n").encode()}
 
 
 def voice_dataset() -> dict[str, bytes]:

@@ -24,7 +24,7 @@ from emotion.face import FaceReading
 from emotion.fusion import hybrid
 from emotion.labels import EMOTIONS
 from emotion.rtc import ENV_VAR, IceConfigError, ice_servers, parse_ice_servers
-from emotion.tables import class_table, mistakes, predictions_table
+from emotion.tables import class_table, group_table, mistakes, predictions_table
 from emotion.video import VideoError, read_video
 from tests import app_media as media
 from tests.stubs import StubFaceModel, StubVoiceModel, one_hot
@@ -236,6 +236,22 @@ def test_prediction_table_has_a_row_per_item_and_a_column_per_emotion():
     wrong = mistakes(report, limit=3)
     assert len(wrong) == 3 and all(p["pred"] != p["true"] for p in wrong)
     assert len({p["true"] for p in wrong}) == 3  # spread over the true classes
+
+
+def test_grouped_predictions_carry_their_group_to_the_csv_and_the_group_table():
+    dataset = open_dataset(media.make_zip(media.with_groups(media.face_dataset())), "faces.zip")
+    items, _ = dataset.items("image", groups=dataset.groups())
+    report = evaluate_faces(items, StubFaceModel("happy"), "whole").to_dict()
+    table = predictions_table(report)
+    assert list(table["group"]) == [p["group"] for p in report["predictions"]]
+    assert set(table["group"]) == {"kim", "lee", "(no group)"}
+    groups = group_table(report)
+    assert list(groups.columns) == ["group", "items", "accuracy", "95% interval", "macro F1", "notes"]
+    assert list(groups["group"]) == ["kim", "lee", "(no group)"] and groups["items"].sum() == report["n"]
+    gap = report["group_gap"]
+    assert groups.set_index("group")["notes"][gap["best"]].startswith("best")
+    assert groups.set_index("group")["notes"][gap["worst"]].startswith("worst")
+    assert group_table({"n": 1}).empty
 
 
 def test_pairs_evaluate_the_same_from_zip_bytes_and_from_an_opened_dataset():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,86 @@ def test_pairs_summary_when_face_and_voice_never_agree():
                             "accuracy_when_disagree": 0.5}}
     text = pairs_summary(report)
     assert "agree on 0.0% of 2 pairs" in text and "- when they agree, 50.0% when they disagree" in text
+
+
+# --- per group ----------------------------------------------------------------------------------------
+
+GROUP_KEYS = {"n", "accuracy", "macro_f1", "ci_low", "ci_high"}
+
+
+@pytest.fixture(scope="module")
+def grouped_faces(tmp_path_factory, face_files) -> Path:
+    """GROUP/EMOTION/file: the fixture faces split between two pupils, kim and lee."""
+    root = tmp_path_factory.mktemp("grouped")
+    for i, path in enumerate(p for paths in face_files.values() for p in paths):
+        folder = root / ("kim" if i % 2 else "lee") / path.name.split("_")[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, folder / path.name)
+    return root
+
+
+def test_evaluate_face_per_group_from_folders(grouped_faces, tmp_path, capsys):
+    from emotion.evaluate import group_metrics
+
+    out_json = tmp_path / "groups.json"
+    code, out, _ = run_cli(["evaluate", "face", str(grouped_faces), "--faces", "whole", "--group-from", "folder",
+                            "--json", str(out_json)], capsys)
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert set(report["groups"]) == {"kim", "lee"} and all(GROUP_KEYS <= set(g) for g in report["groups"].values())
+    assert sum(g["n"] for g in report["groups"].values()) == report["n"]
+    assert {p["group"] for p in report["predictions"]} == {"kim", "lee"}
+    scored = report["predictions"]
+    expected = group_metrics([p["true"] for p in scored], [p["pred"] for p in scored], [p["group"] for p in scored])
+    assert report["groups"] == expected  # the same function the Results page uses
+    gap = report["group_gap"]
+    assert {gap["best"], gap["worst"]} == {"kim", "lee"}
+    kim, lee = report["groups"]["kim"]["accuracy"], report["groups"]["lee"]["accuracy"]
+    assert gap["accuracy"] == pytest.approx(abs(kim - lee))
+    assert "per group" in out and re.search(r"kim\s+\d+\s+\d+\.\d\d%\s+\d+%-\d+%", out)
+
+
+def test_evaluate_voice_with_a_groups_csv_warns_about_what_it_cannot_match(voice_folder, tmp_path, capsys):
+    names = sorted(p.name for p in voice_folder.glob("*.wav"))
+    groups = tmp_path / "who.csv"
+    groups.write_text("file,group\n" + "".join(f"{n},{'adults' if i < 2 else 'children'}\n"
+                                               for i, n in enumerate(names[:3])) + "missing.wav,adults\n")
+    out_json = tmp_path / "voice-groups.json"
+    code, _, err = run_cli(["evaluate", "voice", str(voice_folder), "--groups", str(groups), "--json", str(out_json)],
+                           capsys)
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert {k: g["n"] for k, g in report["groups"].items()} == {"adults": 2, "children": 1, "(no group)": 1}
+    assert "1 file(s) not in the dataset: missing.wav" in err and "1 item(s) belong to no group" in err
+
+
+def test_evaluate_pairs_finds_the_groups_csv_in_the_dataset(tmp_path, face_files, speech_files, capsys):
+    root = tmp_path / "pairs"
+    (root / "img").mkdir(parents=True)
+    shutil.copy(face_files["happy"][0], root / "img" / "h.jpg")
+    shutil.copy(face_files["sad"][0], root / "img" / "s.jpg")
+    shutil.copy(speech_files["happy"], root / "a.flac")
+    (root / "pairs.csv").write_text("image,audio,label\nimg/h.jpg,a.flac,happy\nimg/s.jpg,a.flac,sad\n")
+    (root / "groups.csv").write_text("file,group\nimg/h.jpg,room A\nimg/s.jpg,room B\n")
+    out_json = tmp_path / "pairs-groups.json"
+    code, out, _ = run_cli(["evaluate", "pairs", str(root), "--faces", "whole", "--json", str(out_json)], capsys)
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert set(report["groups"]) == {"room A", "room B"}
+    assert report["groups"] == report["fused"][report["default_rule"]]["groups"]
+    assert set(report["face"]["groups"]) == set(report["voice"]["groups"]) == {"room A", "room B"}
+    assert [p["group"] for p in report["predictions"]] == ["room A", "room B"]
+    assert "per group, face + voice" in out
+
+
+def test_group_options_that_cannot_work_exit_with_a_message(grouped_faces, tmp_path, capsys):
+    code, _, err = run_cli(["evaluate", "face", str(grouped_faces), "--groups", str(tmp_path / "none.csv")], capsys)
+    assert code == 2 and "none.csv: cannot be read" in err
+    listed = tmp_path / "g.csv"
+    listed.write_text("file,group\n")
+    code, _, err = run_cli(["evaluate", "face", str(grouped_faces), "--groups", str(listed), "--group-from", "folder"],
+                           capsys)
+    assert code == 2 and "use one of them" in err
+    listed.write_text("name,team\na.jpg,x\n")
+    code, _, err = run_cli(["evaluate", "voice", str(grouped_faces), "--groups", str(listed)], capsys)
+    assert code == 2 and "needs the columns file,group" in err

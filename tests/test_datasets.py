@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from emotion.audio import decode_audio
-from emotion.datasets import SKIP, DatasetError, count_by_label, open_dataset
+from emotion.datasets import SKIP, UNGROUPED, DatasetError, count_by_label, open_dataset
 from emotion.images import decode_image
 from media import make_zip, png_bytes, wav_bytes, write_tree
 
@@ -203,6 +203,73 @@ def test_pairs_without_csv_or_columns(opener):
         opener({"happy/a.png": PNG}).pairs()
     with pytest.raises(DatasetError, match="columns image,audio,label"):
         opener({"pairs.csv": b"face,voice,emotion\na.png,a.wav,happy\n"}).pairs()
+
+
+# --- groups: groups.csv, or GROUP/EMOTION/file folders ------------------------------------------------
+
+def groups_of(items) -> dict[str, str | None]:
+    return {item.name: item.group for item in items}
+
+
+def test_a_groups_csv_in_the_dataset_gives_each_item_its_group(opener):
+    csv = (b"\xef\xbb\xbfFile , Group\n"  # a BOM and sloppy headers, as spreadsheets write them
+           b"happy/a.png,Room 1\n"
+           b"./sad/b.png, age 8-9 \n"
+           b"happy\\c.png,Room 1\n"
+           b"happy/a.png,Room 2\n"  # listed twice: the first group stays
+           b"happy/gone.png,Room 3\n")
+    ds = opener({"groups.csv": csv, "happy/a.png": PNG, "sad/b.png": PNG, "happy/c.png": PNG, "sad/d.png": PNG})
+    assert ds.has("groups.csv") and not ds.has("pairs.csv")
+    groups = ds.groups()
+    assert groups.unmatched == ("happy/gone.png",) and groups.source == "groups.csv"
+    items, left_out = ds.items("image", groups=groups)
+    assert groups_of(items) == {"happy/a.png": "Room 1", "sad/b.png": "age 8-9", "happy/c.png": "Room 1",
+                                "sad/d.png": UNGROUPED}
+    assert left_out == []  # groups.csv describes the others: it is not a skipped file
+
+
+def test_without_groups_items_have_none(opener):
+    ds = opener({"happy/a.png": PNG})
+    assert ds.groups() is None
+    items, _ = ds.items("image", groups=ds.groups())
+    assert groups_of(items) == {"happy/a.png": None}
+
+
+def test_a_groups_csv_given_separately_is_relative_to_the_root_even_in_a_zipped_folder():
+    ds = open_dataset(make_zip({"class/happy/a.png": PNG, "class/sad/b.png": PNG, "class/groups.csv": b"file,group\n"}))
+    groups = ds.groups(b"file,group\nhappy/a.png,kim\nclass/sad/b.png,lee\nnope.png,x\n", "mine.csv")
+    assert groups.source == "mine.csv" and groups.unmatched == ("nope.png",)
+    assert groups_of(ds.items(groups=groups)[0]) == {"class/happy/a.png": "kim", "class/sad/b.png": "lee"}
+
+
+def test_groups_csv_inside_a_zipped_folder_is_relative_to_itself():
+    ds = open_dataset(make_zip({"set/groups.csv": b"file,group\nhappy/a.png,kim\n", "set/happy/a.png": PNG}))
+    assert groups_of(ds.items(groups=ds.groups())[0]) == {"set/happy/a.png": "kim"}
+
+
+def test_groups_from_folders_are_the_folder_above_the_emotion(opener):
+    ds = opener({"kim/happy/a.png": PNG, "kim/Sad/b.png": PNG, "class/lee/happy/c.png": PNG,
+                 "lee/03-01-05-01-01-01-21.wav": WAV, "happy/d.png": PNG, "kim/unnamed/e.png": PNG})
+    groups = ds.groups(from_folder=True)
+    items, _ = ds.items(groups=groups, overrides={"unnamed": "fear"})
+    assert groups_of(items) == {"kim/happy/a.png": "kim", "kim/Sad/b.png": "kim", "class/lee/happy/c.png": "lee",
+                                "lee/03-01-05-01-01-01-21.wav": "lee",  # labelled by its name: its own folder
+                                "happy/d.png": UNGROUPED, "kim/unnamed/e.png": "kim"}
+
+
+def test_pairs_take_the_group_of_their_image_else_of_their_audio(opener):
+    ds = opener({"pairs.csv": b"image,audio,label\nf/1.png,v/1.wav,happy\nf/2.png,v/2.wav,sad\nf/3.png,v/1.wav,sad\n",
+                 "groups.csv": b"file,group\nf/1.png,kim\nv/2.wav,lee\n",
+                 "f/1.png": PNG, "f/2.png": PNG, "f/3.png": PNG, "v/1.wav": WAV, "v/2.wav": WAV})
+    pairs, _ = ds.pairs(ds.groups())
+    assert [p.group for p in pairs] == ["kim", "lee", UNGROUPED]
+    assert [p.group for p in ds.pairs()[0]] == [None, None, None]
+    assert {x["file"] for x in ds.items()[1]} == {"f/1.png", "f/2.png", "f/3.png", "v/1.wav", "v/2.wav"}  # no csv
+
+
+def test_a_groups_csv_without_its_columns_is_a_clear_error(opener):
+    with pytest.raises(DatasetError, match="groups.csv needs the columns file,group"):
+        opener({"groups.csv": b"image,who\na.png,kim\n", "happy/a.png": PNG}).groups()
 
 
 # --- what cannot be opened ------------------------------------------------------------------------

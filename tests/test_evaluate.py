@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from emotion.datasets import Item
-from emotion.evaluate import BATCH, NO_FACE, NO_SPEECH, Report, evaluate_faces, metrics
+from emotion.datasets import UNGROUPED, Item
+from emotion.evaluate import (BATCH, NO_FACE, NO_SPEECH, SMALL_GROUP, Report, evaluate_faces, group_metrics,
+                              grouped_metrics, metrics, wilson_interval)
 from emotion.labels import EMOTIONS
 from media import png_bytes
 
@@ -144,3 +146,83 @@ def test_evaluate_faces_in_detect_mode_counts_images_without_faces():
     assert [p["pred"] for p in report.predictions] == [NO_FACE] * 3
     assert model.batches == []  # nothing to classify
     assert report.to_dict()["confusion"] == [[0, 3], [0, 0]]
+
+
+# --- per group ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("correct,n", [(0, 1), (4, 5), (5, 5), (17, 40), (0, 30), (300, 1000)])
+def test_wilson_interval_matches_scipy(correct, n):
+    from scipy.stats import binomtest
+
+    expected = binomtest(correct, n).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = wilson_interval(correct, n)
+    assert (low, high) == (pytest.approx(expected.low, abs=1e-6), pytest.approx(expected.high, abs=1e-6))
+    assert 0 <= low <= correct / n <= high <= 1
+
+
+def test_wilson_interval_narrows_with_more_items_and_is_everything_for_none():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    widths = [high - low for low, high in (wilson_interval(4 * k, 5 * k) for k in (1, 4, 20))]
+    assert widths == sorted(widths, reverse=True) and widths[0] > 0.5 > widths[-1]
+
+
+def test_group_metrics_are_the_metrics_of_each_group_with_an_interval():
+    rng = np.random.default_rng(1)
+    y_true = list(rng.choice(EMOTIONS, 120))
+    y_pred = [t if rng.random() < 0.6 else str(rng.choice(EMOTIONS)) for t in y_true]
+    groups = [str(rng.choice(["room 10", "room 2", "Alice"])) for _ in y_true]
+    out = group_metrics(y_true, y_pred, groups)
+    assert list(out) == ["Alice", "room 2", "room 10"]  # natural order
+    for name, g in out.items():
+        idx = [i for i, x in enumerate(groups) if x == name]
+        m = metrics([y_true[i] for i in idx], [y_pred[i] for i in idx])
+        assert {k: g[k] for k in ("n", "accuracy", "macro_f1", "labels", "confusion")} == \
+            {k: m[k] for k in ("n", "accuracy", "macro_f1", "labels", "confusion")}
+        low, high = wilson_interval(sum(y_true[i] == y_pred[i] for i in idx), len(idx))
+        assert (g["ci_low"], g["ci_high"]) == (round(low, 4), round(high, 4))
+        assert g["small"] == (g["n"] < SMALL_GROUP)
+    assert sum(g["n"] for g in out.values()) == 120
+
+
+def test_group_gap_names_the_best_and_worst_and_whether_it_may_be_chance():
+    truth = ["happy"] * 45
+    preds = ["happy"] * 20 + ["happy"] * 2 + ["sad"] * 3 + ["happy"] * 5 + ["sad"] * 15
+    groups = ["a"] * 20 + ["b"] * 5 + ["c"] * 20
+    out = grouped_metrics(truth, preds, groups)
+    assert out["groups"]["a"]["accuracy"] == 1.0 and out["groups"]["c"]["accuracy"] == 0.25
+    gap = out["group_gap"]
+    assert (gap["best"], gap["worst"], gap["accuracy"]) == ("a", "c", 0.75)
+    assert gap["overlap"] is False  # 20/20 against 5/20: not chance
+    assert out["groups"]["b"]["small"] and out["groups"]["b"]["ci_high"] - out["groups"]["b"]["ci_low"] > 0.5
+    close = grouped_metrics(["happy"] * 10, ["happy"] * 4 + ["sad"] + ["happy"] * 3 + ["sad"] * 2, ["x"] * 5 + ["y"] * 5)
+    assert close["group_gap"]["overlap"] is True  # 4/5 against 3/5: within the uncertainty
+
+
+def test_items_without_a_group_are_listed_last_but_not_counted_in_the_gap():
+    out = grouped_metrics(["sad"] * 4, ["sad", "sad", "happy", "happy"], ["a", None, "b", None])
+    assert list(out["groups"]) == ["a", "b", UNGROUPED] and out["groups"][UNGROUPED]["n"] == 2
+    assert (out["group_gap"]["best"], out["group_gap"]["worst"]) == ("a", "b")
+    assert "groups" not in grouped_metrics(["sad"], ["sad"], [None]) and "groups" not in grouped_metrics(["sad"], ["sad"])
+
+
+def test_report_has_groups_only_when_its_items_have_them():
+    plain = Report("voice", predictions=[{"file": "a.wav", "true": "happy", "pred": "happy"}])
+    assert "groups" not in plain.to_dict() and "per group" not in plain.summary()
+    report = Report("voice", predictions=[{"file": f"{g}/{i}.wav", "group": g, "true": "happy", "pred": p}
+                                          for i, (g, p) in enumerate([("kim", "happy"), ("kim", "happy"),
+                                                                      ("lee", "sad"), ("lee", "happy")])])
+    d = json.loads(report.to_json())
+    assert d["groups"]["kim"] == {"n": 2, "accuracy": 1.0, "macro_f1": 1.0, "ci_low": pytest.approx(0.3424, abs=1e-4),
+                                  "ci_high": 1.0, "small": True, "labels": ["happy"], "confusion": [[2]]}
+    assert d["group_gap"]["best"] == "kim" and d["group_gap"]["worst"] == "lee"
+    text = report.summary()
+    assert "per group" in text and re.search(r"kim\s+2\s+100\.00%\s+34%-100%\s+1\.000 \*", text)
+    assert "gap between the best group (kim) and the worst (lee): 50.0 points of accuracy" in text
+
+
+def test_evaluate_faces_puts_each_items_group_in_its_row():
+    items = [Item(f"{g}/sad/{i}.png", "image", "sad", "folder sad", lambda: flat_image(5), g)
+             for i, g in enumerate(["kim", "lee", "kim"])]
+    report = evaluate_faces(items, BrightnessModel(), "whole")
+    assert [p["group"] for p in report.predictions] == ["kim", "lee", "kim"]
+    assert list(report.to_dict()["groups"]) == ["kim", "lee"]

@@ -201,6 +201,42 @@ def test_tick_reads_the_last_seconds_of_audio_and_logs_a_row():
     assert live.tick() is None and len(live.log) == 2
 
 
+class RoomModel:
+    """Finds one face per label in `labels`, side by side, each read as its label."""
+
+    def __init__(self, labels: list[str]):
+        self.labels = labels
+
+    def read(self, image, mode="auto", detector=None, mask=False, boxes=None):
+        from emotion.face import FaceReading
+
+        return [FaceReading(probs=one_hot(label), box=(10 + 50 * i, 10, 40, 40)) for i, label in enumerate(self.labels)]
+
+
+def test_with_several_faces_each_keeps_its_box_and_the_log_counts_the_room():
+    clock = FakeClock()
+    model = RoomModel(["happy", "sad", "happy"])
+    live = LiveAnalyser(model, StubVoiceModel(), clock=clock, background=False)
+    image = np.zeros((80, 200, 3), np.uint8)
+    live.process_image(image)
+    live.read_faces(image)
+    drawn = live.process_image(image)
+    for i in range(3):  # a box per face, each in its own place
+        assert (drawn[10:50, 10 + 50 * i:50 + 50 * i] != 0).any()
+    snap = live.snapshot()
+    assert [f.label for f in snap.faces] == ["happy", "sad", "happy"]
+    row = live.tick()
+    assert row["faces"] == 3
+    assert {e: row[f"room_{e}"] for e in EMOTIONS} == {**dict.fromkeys(EMOTIONS, 0), "happy": 2, "sad": 1}
+    model.labels = ["neutral"]
+    clock.t += 1
+    live.read_faces(image)
+    live.tick()
+    rows = list(csv.DictReader(io.StringIO(live.log.to_csv())))
+    assert [(r["faces"], r["room_happy"], r["room_sad"], r["room_neutral"]) for r in rows] == [
+        ("3", "2", "1", "0"), ("1", "0", "0", "1")]
+
+
 def test_without_a_microphone_the_voice_says_so():
     clock = FakeClock()
     live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)

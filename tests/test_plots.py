@@ -54,3 +54,19 @@ def test_a_long_flickering_timeline_stays_one_trace_per_label():
 
 def test_timeline_of_nothing_is_an_empty_figure():
     assert len(plots.timeline([], ("face",)).data) == 0
+
+
+def test_room_timeline_stacks_the_share_of_faces_per_emotion():
+    rows = [{"time_s": 0, "faces": 4, "room_happy": 3, "room_sad": 1},
+            {"time_s": 1, "faces": 2, "room_happy": 1, "room_sad": 1},
+            {"time_s": 2, "faces": 0}]  # nobody in view: the stack drops to zero
+    fig = plots.room_timeline(rows)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == ["happy", "sad"]  # only the emotions the room showed, in EMOTIONS order
+    assert list(traces["happy"].y) == [0.75, 0.5, 0.0, 0.0] and list(traces["sad"].y) == [0.25, 0.5, 0.0, 0.0]
+    assert list(traces["happy"].x) == [0, 1, 2, 3]  # the last reading lasts a step, as in the label timeline
+    assert list(traces["happy"].customdata) == [3, 1, 0, 0]
+    assert all(t.stackgroup == "room" and t.fillcolor == hex_colour(t.name) for t in fig.data)
+    shares = plots.room_shares(rows)
+    assert set(shares) == set(EMOTIONS) and [sum(s[i] for s in shares.values()) for i in range(3)] == [1, 1, 0]
+    assert len(plots.room_timeline([]).data) == 0

@@ -1,4 +1,5 @@
-"""Showing an evaluation report: headline numbers, confusion matrices, per-class scores, mistakes, downloads."""
+"""Showing an evaluation report: headline numbers, confusion matrices, per-class and per-group scores, mistakes,
+downloads."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ import streamlit as st
 
 from emotion import plots
 from emotion.csv_out import csv_text
+from emotion.evaluate import SMALL_GROUP
 from emotion.images import ImageError, decode_image
-from emotion.tables import class_table, mistakes, predictions_table
+from emotion.tables import class_table, group_table, mistakes, predictions_table
 from ui.show import CHART_CONFIG, picture, plain
 
 Reader = Callable[[str], tuple[str, bytes] | None]  # file name -> (kind, bytes), or None when unreadable
@@ -40,6 +42,7 @@ def report(name: str, result: dict, read: Reader) -> None:
         st.dataframe(class_table(result), width="content",
                      column_config={c: st.column_config.NumberColumn(format="%.3f")
                                     for c in ("precision", "recall", "f1")})
+        _groups(name, result)
         wrong = mistakes(result)
         if wrong:
             st.markdown("**Some mistakes**")
@@ -53,6 +56,35 @@ def report(name: str, result: dict, read: Reader) -> None:
                          on_click="ignore", icon="⬇️")
     right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
                           file_name=f"moodlens-{name}-report.json", mime="application/json", on_click="ignore")
+
+
+def _groups(name: str, result: dict) -> None:
+    """Each group's figures, the gap between the best and the worst, and a group's confusion matrix on demand.
+
+    Group names are free text: they go into the table, the options and the plot, never into Markdown.
+    """
+    groups = result.get("groups")
+    if not groups:
+        return
+    st.markdown("**Per group**")
+    st.dataframe(group_table(result), hide_index=True, width="content",
+                 column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                                "macro F1": st.column_config.NumberColumn(format="%.3f")})
+    gap = result.get("group_gap")
+    words = []
+    if gap:
+        words.append(f"The best group is **{gap['accuracy'] * 100:.1f} points** of accuracy ahead of the worst "
+                     f"(macro F1 spread {gap['macro_f1']:.3f})."
+                     + (" Their intervals overlap, so the gap may be chance: more items would tell." if gap["overlap"]
+                        else ""))
+    words.append(f"The 95% interval is where a group's true accuracy most likely lies: the fewer its items, the wider "
+                 f"it is. Groups under {SMALL_GROUP} items are marked.")
+    st.caption(" ".join(words))
+    chosen = st.selectbox("Confusion matrix of one group", list(groups), index=None, placeholder="Choose a group",
+                          key=f"{name}-group")
+    if chosen is not None:
+        st.plotly_chart(plots.confusion_heatmap(groups[chosen]["confusion"], groups[chosen]["labels"]),
+                        key=f"{name}-group-cm", config=CHART_CONFIG, width=_matrix_width(groups[chosen]))
 
 
 def _matrix_width(result: dict) -> int:

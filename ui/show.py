@@ -1,4 +1,4 @@
-"""Showing readings the same way on every page: face, voice, and (in hybrid mode) both together."""
+"""Showing readings the same way on every page: face, voice, (in hybrid mode) both together, and the room."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from emotion import plots
+from emotion.analyse import room_counts
 from emotion.face import FaceReading
 from emotion.fusion import HybridReading
 from emotion.images import fit_width
@@ -100,6 +101,13 @@ def hybrid_panel(reading: HybridReading, key: str) -> None:
         st.caption(f"Reading {source}.")
     with chart:
         bars(reading.probs, key=f"{key}-fused", height=220)
+
+
+def room(faces) -> None:
+    """How many faces show each emotion now ('**The room** · 3 faces: 😄 happy 2 · 😐 neutral 1')."""
+    counts = {e: n for e, n in room_counts(faces).items() if n}
+    st.markdown(f"**The room** · {len(faces)} faces: "
+                + " · ".join(f"{EMOJI[e]} {e} **{n}**" for e, n in sorted(counts.items(), key=lambda c: -c[1])))
 
 
 def readings(face: FaceReading | None, faces: int, voice: VoiceReading | None, fused: HybridReading,

@@ -136,3 +136,56 @@ def test_hostile_names_show_as_text_wide_pictures_show_and_the_csv_is_safe(monke
     assert {f"{emotion}/{LINK_NAME}" for emotion in EMOTIONS} <= files  # other names as they are
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row.values())
     assert all(0.0 <= float(row["p_happy"]) <= 1.0 for row in rows)
+
+
+# --- per group ----------------------------------------------------------------------------------------------
+
+GROUP_KEYS = ("n", "accuracy", "macro_f1", "ci_low", "ci_high")
+
+
+def _cli_groups_json(tmp_path, args: list[str]) -> dict:
+    out = tmp_path / "groups.json"
+    assert cli(["evaluate", *args, "--json", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+def test_per_group_figures_equal_the_command_line_with_the_groups_csv_of_the_zip(tmp_path):
+    archive = tmp_path / "grouped.zip"
+    archive.write_bytes(media.make_zip(media.with_groups(media.face_dataset())))
+    at = _upload(open_page(PAGE), archive.name, archive.read_bytes())
+    assert at.radio(key="groups_from").value == "dataset"  # found in the zip, used without asking
+    page = _run(at)["face"]
+    expected = _cli_groups_json(tmp_path, ["face", str(archive)])
+    assert set(expected["groups"]) == {"kim", "lee", "(no group)"}
+    assert page["groups"] == expected["groups"] and page["group_gap"] == expected["group_gap"]
+    assert all(set(GROUP_KEYS) <= set(g) for g in page["groups"].values())
+    assert [p["group"] for p in page["predictions"]] == [p["group"] for p in expected["predictions"]]
+    table = next(d.value for d in at.dataframe if "group" in d.value.columns)
+    assert list(table["group"]) == list(expected["groups"]) and list(table["items"]) == [g["n"] for g in expected["groups"].values()]
+    assert table["notes"].str.contains("few items").all()  # 13 faces: every group is small
+    charts = len(at.get("plotly_chart"))
+    at.selectbox(key="face-group").set_value("kim").run()  # a group's confusion matrix, on demand
+    assert len(at.get("plotly_chart")) == charts + 1
+
+
+def test_groups_from_folders_and_pairs_per_group_equal_the_command_line(tmp_path):
+    folders = {f"class/{'kim' if i % 2 else 'lee'}/{name.split('/', 1)[1]}": data
+               for i, (name, data) in enumerate(media.voice_dataset().items())}
+    archive = tmp_path / "voices.zip"
+    archive.write_bytes(media.make_zip(folders))
+    at = _upload(open_page(PAGE), archive.name, archive.read_bytes())
+    assert at.radio(key="groups_from").value == "none"  # no groups.csv: nothing unless asked
+    at.radio(key="groups_from").set_value("folder").run()
+    page = _run(at)["voice"]
+    expected = _cli_groups_json(tmp_path, ["voice", str(archive), "--group-from", "folder"])
+    assert set(page["groups"]) == {"kim", "lee"} and page["groups"] == expected["groups"]
+
+    pairs = tmp_path / "pairs.zip"
+    pairs.write_bytes(media.make_zip(media.with_groups(media.pairs_dataset(), ("room 1", "room 2"))))
+    at = _upload(open_page(PAGE, "Hybrid"), pairs.name, pairs.read_bytes())
+    reports = _run(at)
+    expected = _cli_groups_json(tmp_path, ["pairs", str(pairs)])
+    assert reports["pairs"]["groups"] == expected["groups"] and set(expected["groups"]) >= {"room 1", "room 2"}
+    for name in ("face", "voice"):
+        assert reports[name]["groups"] == expected[name]["groups"]
+    assert reports["fused"]["groups"] == expected["fused"][expected["default_rule"]]["groups"]
