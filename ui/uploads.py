@@ -1,6 +1,7 @@
 """Decoding uploads in a page: a readable message instead of a traceback, and no decoding twice."""
 from __future__ import annotations
 
+import gc
 import hashlib
 from typing import Any, Callable
 
@@ -33,3 +34,13 @@ def decode(upload, loader: Callable[[bytes, str], Any], errors: type[Exception] 
     if kept[2]:
         st.error(f"Could not use **{plain(upload.name)}**: {plain(kept[2])}", icon="🚫")
     return kept[1]
+
+
+def release(*keys: str) -> None:
+    """Drop these session entries (an opened archive, its results) and collect them now.
+
+    The server runs no collection after a script run (`runner.postScriptGC = false`), and the page's
+    objects sit in reference cycles, so without this they would stay in memory for many minutes.
+    """
+    if any(st.session_state.pop(key, None) is not None for key in list(keys)):
+        gc.collect()
