@@ -7,33 +7,27 @@ import streamlit as st
 
 from emotion import plots
 from emotion.analyse import read_clip, read_moment
+from emotion import audio as audio_limits
 from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
-from emotion.images import IMAGE_EXTENSIONS, ImageError, load_image
+from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
+from emotion.video import MAX_SECONDS as VIDEO_SECONDS
 from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
 from ui import settings, show
+from ui.uploads import decode
 from ui.models import models
 
 st.title("Capture")
 st.write("Read the emotion in one moment: a photo and a few seconds of your voice, files you already have, "
          "or a short video. Use either side on its own or both together.")
+st.caption(f"Pictures up to {MAX_PIXELS // 1_000_000} megapixels; recordings up to "
+           f"{audio_limits.MAX_SECONDS // 60} minutes (longer ones are cut there); videos are read for their "
+           f"first {VIDEO_SECONDS // 60} minutes.")
 
 face_model, voice_model = models()
 hybrid = settings.hybrid_mode()
 mask = settings.mask_toggle("capture_mask")
-
-
-def _load(upload, loader, errors):
-    """Decode an upload; on bad input show why (no traceback) and return None."""
-    if upload is None:
-        return None
-    try:
-        return loader(upload.getvalue(), upload.name)
-    except errors as exc:
-        reason = str(exc).removeprefix(upload.name + ": ")
-        st.error(f"Could not use **{show.plain(upload.name)}**: {show.plain(reason)}", icon="🚫")
-        return None
 
 
 def show_moment(image, audio, key: str) -> None:
@@ -58,7 +52,7 @@ with photo_tab:
     left, right = st.columns(2, gap="large")
     photo = left.camera_input("Take a photo", key="photo")
     voice = right.audio_input("Record your voice (speak for 3 seconds or more)", key="voice")
-    show_moment(_load(photo, load_image, ImageError), _load(voice, load_audio, AudioError), "photo")
+    show_moment(decode(photo, load_image, ImageError), decode(voice, load_audio, AudioError, "voice"), "photo")
 
 with upload_tab:
     left, right = st.columns(2, gap="large")
@@ -66,12 +60,13 @@ with upload_tab:
                                     key="image_file")
     audio_file = right.file_uploader("A recording of speech", type=[e.lstrip(".") for e in AUDIO_EXTENSIONS],
                                      key="audio_file")
-    show_moment(_load(image_file, load_image, ImageError), _load(audio_file, load_audio, AudioError), "upload")
+    show_moment(decode(image_file, load_image, ImageError), decode(audio_file, load_audio, AudioError, "audio_file"),
+                "upload")
 
 with video_tab:
     video_file = st.file_uploader("A short video (up to a few minutes)", type=[e.lstrip(".") for e in VIDEO_EXTENSIONS],
                                   key="video_file")
-    clip = _load(video_file, read_video, VideoError)
+    clip = decode(video_file, read_video, VideoError)
     if clip is not None:
         digest = hashlib.sha1(video_file.getvalue()).hexdigest() + f"-{mask}"
         cache = st.session_state.setdefault("clip_readings", {})
@@ -82,8 +77,7 @@ with video_tab:
                                       progress=lambda d, t: bar.progress(d / t, text=f"Reading frame {d} of {t}…"))
             bar.empty()
         result = cache[digest]
-        st.caption(f"{len(clip.frames)} frames read over {clip.duration:.1f} s; a face was found in "
-                   f"{result.frames_with_face}. " + (clip.audio_note.capitalize() + "." if clip.audio_note else ""))
+        st.caption(f"{clip.summary()} A face was found in {result.frames_with_face} frames.")
         st.markdown("**Over time**")
         series = ("face", "voice", "fused") if hybrid else ("face", "voice")
         st.plotly_chart(plots.timeline(result.rows, series), key="clip-timeline", config=show.CHART_CONFIG)

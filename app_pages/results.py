@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from emotion.datasets import SKIP, DatasetError, count_by_label, open_dataset
+from emotion.datasets import MAX_FILES, MAX_PAIRS, SKIP, DatasetError, count_by_label, open_dataset
 from emotion.evaluate import evaluate_faces, evaluate_voices
 from emotion.labels import EMOTIONS
 from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
@@ -14,6 +14,7 @@ from ui import groups as group_choice
 from ui import report as show_report
 from ui.models import models
 from ui.show import plain
+from ui.uploads import release
 
 KINDS = {"image": "Faces (pictures)", "audio": "Voices (recordings)", "pairs": "Face + voice pairs (pairs.csv)"}
 FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
@@ -34,13 +35,16 @@ with st.expander("How to lay out the .zip"):
         "- Folders Moodlens cannot name get a choice below: give them an emotion or leave them out.")
 
 upload = st.file_uploader("Labelled dataset (.zip)", type=["zip"], key="dataset")
+st.caption(f"Up to {MAX_FILES:,} files; of a pairs.csv, the first {MAX_PAIRS:,} rows are read.")
 if upload is None:
+    release("dataset_opened", "results")  # the archive is held in memory while it is open
     st.info("Upload a .zip to begin.", icon="⬆️")
     st.stop()
 
 # --- open the dataset (once per upload) -------------------------------------------------------------
 opened = st.session_state.get("dataset_opened")
 if not opened or opened[0] != upload.file_id:
+    release("dataset_opened", "results")  # the previous archive goes before the next one opens
     try:
         with st.spinner("Opening the archive…"):
             opened = (upload.file_id, open_dataset(upload.getvalue(), upload.name), None)
@@ -123,6 +127,7 @@ run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask, groups_k
 if st.button("Run the evaluation", type="primary", icon="▶️"):
     face_model, voice_model = models()
     bar = st.progress(0.0, text="Starting…")
+    st.button("Cancel", key="cancel_run", icon="⏹️", help="Stops the run at the next item; nothing is reported.")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / max(total, 1), text=f"Scored {done} of {total}…")
@@ -139,6 +144,8 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
     bar.empty()
     st.session_state["results"] = (run_key, reports)
 
+if st.session_state.get("cancel_run"):  # its click interrupted the run (a rerun), before anything was kept
+    st.info("The run was cancelled.", icon="⏹️")
 results = st.session_state.get("results")
 if not results:
     st.stop()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -23,6 +25,9 @@ from .labels import EMOTIONS, label_from_filename, normalise
 
 Kind = Literal["image", "audio"]
 MAX_FILES = 20_000
+MAX_ENTRIES = 2 * MAX_FILES  # files and folders in a zip's index, checked before the index is read
+MAX_INDEX_BYTES = 32 * 1024 * 1024  # a zip's central directory (its index of entries)
+MAX_PAIRS = 20_000  # rows of pairs.csv read; later rows are left out (and the report says so)
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed; real media compresses far less than this
@@ -95,6 +100,7 @@ class Dataset:
     root: str
     files: dict[str, Callable[[], bytes]]
     skipped: list[dict] = field(default_factory=list)
+    _pairs: tuple[str, list[dict[str, str]], bool] | None = field(default=None, repr=False, compare=False)
 
     def kind_of(self, name: str) -> Kind | None:
         suffix = PurePosixPath(name).suffix.lower()
@@ -149,14 +155,19 @@ class Dataset:
     def pairs(self, groups: Groups | None = None) -> tuple[list[Pair], list[dict]]:
         """Rows of pairs.csv (image,audio,label; paths relative to the csv) and rows left out.
 
-        With `groups`, a pair's group is its image's, else its audio clip's (UNGROUPED when neither has one).
+        At most MAX_PAIRS rows are read (a note in the left-out rows says when there were more); the csv is
+        parsed once per dataset. With `groups`, a pair's group is its image's, else its audio clip's
+        (UNGROUPED when neither has one).
         """
-        csv_name = self._find("pairs.csv")
-        if csv_name is None:
-            raise DatasetError("no pairs.csv found: a pairs dataset needs a pairs.csv with columns image,audio,label")
+        if self._pairs is None:
+            self._pairs = self._read_pairs()
+        csv_name, rows, truncated = self._pairs
         base = PurePosixPath(csv_name).parent
         pairs, left_out = [], list(self.skipped)
-        for row in _csv_rows("pairs.csv", self.files[csv_name](), ("image", "audio", "label")):
+        if truncated:
+            left_out.append({"file": csv_name, "reason": f"rows after the first {MAX_PAIRS:,} are not read "
+                                                         f"(the limit for one evaluation)"})
+        for row in rows:
             image, audio, raw_label = row["image"], row["audio"], row["label"]
             label = normalise(raw_label)
             image_name, audio_name = _join(base, image), _join(base, audio)
@@ -173,6 +184,17 @@ class Dataset:
                 pairs.append(Pair(image_name, audio_name, label, self.files[image_name], self.files[audio_name],
                                   group))
         return pairs, left_out
+
+    def _read_pairs(self) -> tuple[str, list[dict[str, str]], bool]:
+        """(pairs.csv's name, its first MAX_PAIRS rows, whether there were more)."""
+        csv_name = self._find("pairs.csv")
+        if csv_name is None:
+            refused = [s for s in self.skipped if PurePosixPath(s["file"]).name.lower() == "pairs.csv"]
+            if refused:
+                raise DatasetError(f"{refused[0]['file']} was not read: {refused[0]['reason']}")
+            raise DatasetError("no pairs.csv found: a pairs dataset needs a pairs.csv with columns image,audio,label")
+        rows = _csv_rows("pairs.csv", self.files[csv_name](), ("image", "audio", "label"), limit=MAX_PAIRS + 1)
+        return csv_name, rows[:MAX_PAIRS], len(rows) > MAX_PAIRS
 
     def has(self, csv_name: str) -> bool:
         """Whether the dataset holds a file of this name (e.g. "groups.csv"), in any folder."""
@@ -215,13 +237,15 @@ class Dataset:
         return tops.pop() if len(tops) == 1 and all("/" in n for n in self.files) else None
 
 
-def _csv_rows(name: str, data: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """The rows of a small CSV file as {column: stripped text}, columns matched case-insensitively."""
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": old Mac \r line ends too
+def _csv_rows(name: str, data: bytes, columns: tuple[str, ...], limit: int | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV file (the first `limit` of them) as {column: stripped text}, columns matched
+    case-insensitively."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace",
+                            newline="")  # newline="": old Mac \r line ends too
+    reader = csv.DictReader(text)
     try:
         fields = {f.strip().lower(): f for f in (reader.fieldnames or []) if f is not None}
-        rows = list(reader)
+        rows = list(itertools.islice(reader, limit))
     except csv.Error as exc:
         raise DatasetError(f"{name} is not a readable CSV file ({exc})") from exc
     if not set(columns) <= set(fields):
@@ -277,11 +301,50 @@ def _safe_member_name(info: zipfile.ZipInfo) -> str | None:
     return str(path)
 
 
+def _index_size(fp) -> tuple[int, int] | None:
+    """(entries, bytes) of a zip's central directory, from its end record; None when there is none.
+
+    Read before zipfile reads (and builds objects for) every entry of the index.
+    """
+    fp.seek(0, io.SEEK_END)
+    end = fp.tell()
+    fp.seek(max(0, end - 65_557))  # the end record (22 bytes) plus the longest comment
+    tail = fp.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    entries, size = struct.unpack("<HI", tail[at + 10:at + 16])
+    locator = tail[at - 20:at] if at >= 20 else b""
+    if locator[:4] == b"PK\x06\x07":  # zip64: the real figures are in the zip64 end record
+        fp.seek(struct.unpack("<Q", locator[8:16])[0])
+        record = fp.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries, size = struct.unpack("<QQ", record[32:48])
+    return entries, size
+
+
 def _from_zip(data: bytes | Path, label: str) -> Dataset:
     try:
+        if isinstance(data, bytes):
+            index = _index_size(io.BytesIO(data))
+        else:
+            with open(data, "rb") as fp:
+                index = _index_size(fp)
+        if index and index[0] > MAX_ENTRIES:
+            raise DatasetError(f"the archive holds {index[0]:,} entries (files and folders); the limit is "
+                               f"{MAX_ENTRIES:,}")
+        if index and index[1] > MAX_INDEX_BYTES:
+            raise DatasetError(f"the archive's index is {index[1] / 2**20:.0f} MB; the limit is "
+                               f"{MAX_INDEX_BYTES // 2**20} MB")
         archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:  # non-UTF-8 names, zip64 versions zipfile lacks
+    except DatasetError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            struct.error) as exc:  # non-UTF-8 names, zip64 versions zipfile lacks
         raise DatasetError(f"{label} is not a readable .zip file") from exc
+    if len(archive.filelist) > MAX_ENTRIES:  # an end record that lied about the count
+        raise DatasetError(f"the archive holds {len(archive.filelist):,} entries (files and folders); "
+                           f"the limit is {MAX_ENTRIES:,}")
     infos = [i for i in archive.infolist() if not i.filename.endswith("/")]  # is_dir() fails on an empty name
     if len(infos) > MAX_FILES:
         raise DatasetError(f"the archive holds {len(infos)} files; the limit is {MAX_FILES}")
@@ -296,6 +359,9 @@ def _from_zip(data: bytes | Path, label: str) -> Dataset:
             skipped.append({"file": info.filename, "reason": "unsafe path (absolute or outside the archive)"})
             continue
         if _ignored(name):
+            continue
+        if info.flag_bits & 0x1:
+            skipped.append({"file": name, "reason": "encrypted (password-protected): cannot be read"})
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
             skipped.append({"file": name, "reason": "symbolic link (not followed)"})
@@ -320,8 +386,10 @@ def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[],
                 data = f.read(info.file_size + 1)  # never trust the header: stop just past the size it claims
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:  # corrupt or lying
             raise DatasetError(f"{info.filename}: damaged in the archive ({exc})") from exc
-        except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
-            raise DatasetError(f"{info.filename}: cannot be unpacked ({exc})") from exc
+        except NotImplementedError as exc:  # a compression method zipfile lacks
+            raise DatasetError(f"{info.filename}: cannot be unpacked (an unsupported compression method)") from exc
+        except RuntimeError as exc:  # encrypted (zipfile's message holds a raw ZipInfo)
+            raise DatasetError(f"{info.filename}: encrypted (password-protected): cannot be read") from exc
         if len(data) > info.file_size:
             raise DatasetError(f"{info.filename}: larger than its archive header says")
         return data

@@ -1,6 +1,9 @@
 """Decoding user images safely: any common format, EXIF rotation, 16-bit, alpha, huge sizes."""
 from __future__ import annotations
 
+import io
+import re
+import warnings
 from pathlib import Path
 
 import cv2
@@ -20,8 +23,9 @@ class ImageError(ValueError):
 def _header_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from an image header without decoding pixels, when cheap to find.
 
-    Covers the formats of IMAGE_EXTENSIONS: several of them (WebP, GIF, TIFF, PNG, JPEG, BMP RLE)
-    pack a huge picture into a few kilobytes.
+    Covers the formats of IMAGE_EXTENSIONS and the text-headed ones OpenCV also decodes (PAM, PFM,
+    Radiance HDR): several of them (WebP, GIF, TIFF, PNG, JPEG, BMP RLE) pack a huge picture into a
+    few kilobytes. Other formats are left to `_pillow_size`.
     """
     le = _little_endian
     if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
@@ -44,20 +48,58 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
             return le(data[26:28]) & 0x3FFF, le(data[28:30]) & 0x3FFF
     if data[:4] in (b"II*\x00", b"MM\x00*") and len(data) >= 8:
         return _tiff_size(data)
-    if data[:1] == b"P" and data[1:2] in b"123456" and len(data) >= 3:
+    if data[:2] == b"P7":  # PAM: "WIDTH w" and "HEIGHT h" lines
+        head = data[:1024]
+        width, height = re.search(rb"\bWIDTH\s+(\d+)", head), re.search(rb"\bHEIGHT\s+(\d+)", head)
+        return (int(width[1]), int(height[1])) if width and height else None
+    if data[:1] == b"P" and len(data) >= 3 and data[1] in b"123456Ff":  # PNM and PFM
         fields = b" ".join(line.split(b"#")[0] for line in data[2:256].splitlines()).split()
         if len(fields) >= 2 and fields[0].isdigit() and fields[1].isdigit():
             return int(fields[0]), int(fields[1])
+    if data[:10] == b"#?RADIANCE" or data[:6] == b"#?RGBE":  # Radiance HDR: "-Y h +X w" after the header
+        found = re.search(rb"\n\n([-+])Y (\d+) [-+]X (\d+)", data[:4096])
+        return (int(found[3]), int(found[2])) if found else None
     if data[:2] == b"\xff\xd8":
         i = 2
         while i + 9 < len(data):
             if data[i] != 0xFF:
                 return None
-            marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte before a marker
+                i += 1
+                continue
+            if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+                i += 2
+                continue
+            length = int.from_bytes(data[i + 2:i + 4], "big")
             if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
                 return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
             i += 2 + length
     return None
+
+
+# formats OpenCV decodes whose size Pillow reads for us (JPEG 2000, AVIF, Sun raster, and the ones above)
+_PILLOW_FORMATS = ("JPEG2000", "AVIF", "SUN", "JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+
+
+def _pillow_size(data: bytes, name: str) -> tuple[int, int] | None:
+    """(width, height) as Pillow reads it from the header (it decodes no pixels), or None."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # bomb and corrupt-metadata warnings: the size is all we need
+            with Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS) as img:
+                return img.size
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name}: {_too_large()}") from exc
+    except Exception:  # not a format Pillow knows, or a broken header
+        return None
+
+
+def _too_large(size: tuple[int, int] | None = None) -> str:
+    dims = f"{size[0]}x{size[1]} pixels; " if size else ""
+    return f"the picture is too large ({dims}the limit is {MAX_PIXELS // 1_000_000} megapixels)"
 
 
 def _little_endian(b: bytes) -> int:
@@ -83,37 +125,63 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Decode image bytes to an 8-bit BGR array, applying the EXIF orientation.
 
-    Grayscale, alpha and 16-bit images are converted; pictures over MAX_PIXELS are refused before
-    decoding. Raises ImageError with a readable reason.
+    Grayscale, alpha and 16-bit images are converted; a picture whose size cannot be read from its
+    header, or over MAX_PIXELS, is refused before decoding. Raises ImageError with a readable reason.
     """
     if not data:
         raise ImageError(f"{name}: the file is empty")
-    size = _header_size(data)
-    if size and size[0] * size[1] > MAX_PIXELS:
-        raise ImageError(f"{name}: the picture is too large ({size[0]}x{size[1]} pixels; "
-                         f"the limit is {MAX_PIXELS // 1_000_000} megapixels)")
-    buf = np.frombuffer(data, np.uint8)
+    unreadable = ImageError(f"{name}: not a readable image (corrupt, truncated or not an image file)")
+    size = _header_size(data) or _pillow_size(data, name)
+    if size is None:  # no size, no decoding: OpenCV reads formats that could declare any size
+        raise unreadable
+    if size[0] * size[1] > MAX_PIXELS:
+        raise ImageError(f"{name}: {_too_large(size)}")
     try:
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)  # keeps alpha and 16 bits; EXIF applied below
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # alpha, 16 bits kept
     except cv2.error:  # OpenCV's own checks (e.g. its pixel limit) raise instead of returning None
         img = None
     if img is None:
-        raise ImageError(f"{name}: not a readable image (corrupt, truncated or not an image file)")
-    if img.size > MAX_PIXELS * 4:
-        raise ImageError(f"{name}: the picture is too large")
-    if img.dtype != np.uint8:  # 16-bit or float: scale to 8 bits
-        img = img.astype(np.float64)
-        top = 65535.0 if img.max() > 255 else (1.0 if img.max() <= 1.0 else 255.0)
-        img = np.clip(img / top * 255.0, 0, 255).astype(np.uint8)
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:  # composite on white, like an image viewer would
-        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        img = (img[:, :, :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
-    elif img.shape[2] == 1:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        raise unreadable
+    if img.shape[0] * img.shape[1] > MAX_PIXELS:
+        raise ImageError(f"{name}: {_too_large((img.shape[1], img.shape[0]))}")
+    img = _to_bgr8(img)
     img = _apply_exif_orientation(data, img)
     return np.ascontiguousarray(img)
+
+
+_BAND_PIXELS = 1 << 20  # conversions work on bands of rows this size, never on full-size float copies
+
+
+def _to_bgr8(img: np.ndarray) -> np.ndarray:
+    """8-bit BGR from a decoded picture: gray, BGRA (composited on white), 16-bit or float.
+
+    Works a band of rows at a time, so the extra memory is the 8-bit output and one small band.
+    """
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    if img.dtype == np.uint8 and channels == 3:
+        return img
+    scale = 1.0
+    if img.dtype != np.uint8:  # 16-bit or float: full scale is 65535, 255 or 1 by the brightest value
+        peak = float(np.fmax.reduce(img, axis=None)) if img.size else 0.0  # fmax skips NaN
+        scale = 255.0 / (65535.0 if peak > 255 else (1.0 if peak <= 1.0 else 255.0))
+    h, w = img.shape[:2]
+    out = np.empty((h, w, 3), np.uint8)
+    rows = max(1, _BAND_PIXELS // max(1, w))
+    for top in range(0, h, rows):
+        band = img[top:top + rows]
+        if band.dtype != np.uint8:
+            if band.dtype.kind == "f":
+                band = np.clip(np.nan_to_num(band, nan=0.0), 0, None)
+            band = cv2.convertScaleAbs(band, alpha=scale)  # rounds and saturates to 0..255
+        if band.ndim == 2 or channels == 1:
+            out[top:top + rows] = band.reshape(band.shape[0], w, 1)
+        elif channels == 4:  # composite on white, like an image viewer would
+            alpha = band[:, :, 3:4].astype(np.uint16)
+            mixed = band[:, :, :3] * alpha + 255 * (255 - alpha)
+            out[top:top + rows] = (mixed + 127) // 255
+        else:
+            out[top:top + rows] = band[:, :, :3]
+    return out
 
 
 def _apply_exif_orientation(data: bytes, img: np.ndarray) -> np.ndarray:

@@ -8,11 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .audio import AudioError, decode_audio
+from .audio import SAMPLE_RATE, AudioError, decode_audio
 from .images import fit_within
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv", ".3gp")
-MAX_SECONDS = 10 * 60  # frames past this are not read
+MAX_SECONDS = 10 * 60  # frames and sound past this are not read
 
 
 class VideoError(ValueError):
@@ -27,6 +27,16 @@ class VideoClip:
     audio: np.ndarray | None = None
     audio_note: str = ""  # why there is no sound track
     duration: float = 0.0
+
+    def summary(self) -> str:
+        """What was read, in words: how many frames over which span, and how much sound."""
+        last = self.frames[-1][0] if self.frames else 0.0
+        text = f"{len(self.frames)} frames read from 0 to {last:.1f} s of {self.duration:.1f} s"
+        if self.duration > MAX_SECONDS:
+            text += f" (pictures and sound are read for the first {MAX_SECONDS // 60} minutes)"
+        if self.audio is not None:
+            return text + f"; {len(self.audio) / SAMPLE_RATE:.1f} s of sound."
+        return text + f"; {self.audio_note or 'no sound'}."
 
 
 def _rotate(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -76,7 +86,9 @@ def read_video(source: str | Path | bytes, name: str = "video", every: float = 0
     if not clip.frames:
         raise VideoError(f"{name}: no picture could be decoded")
     try:
-        clip.audio = decode_audio(data, name)
-    except AudioError:
-        clip.audio_note = "the video has no sound track"
+        clip.audio = decode_audio(data, name)[: MAX_SECONDS * SAMPLE_RATE]
+    except AudioError as exc:
+        reason = str(exc).removeprefix(name + ": ")
+        clip.audio_note = "the video has no sound track" if "no sound track" in reason else \
+            f"the sound could not be read ({reason})"
     return clip

@@ -135,8 +135,47 @@ def test_video_without_sound_track_raises():
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
-    with pytest.raises(AudioError):
+    with pytest.raises(AudioError, match="^silent_film.mp4: the file has no sound track"):
         decode_audio(buf.getvalue(), "silent_film.mp4")
+
+
+def _wav_header(rate: int, seconds_declared: float, channels: int = 1) -> bytes:
+    """A 16-bit PCM WAV header declaring `rate` and a data chunk of `seconds_declared`, plus 1 KB of it."""
+    import struct
+
+    size = int(rate * seconds_declared) * 2 * channels
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * 2 * channels, 2 * channels, 16)
+    return (b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+            + b"data" + struct.pack("<I", size) + bytes(1024))
+
+
+@pytest.mark.parametrize("rate", [1, 10, 500, 5_000_000])
+def test_absurd_sample_rates_are_refused(monkeypatch, rate):
+    """A 1.8 KB WAV declaring 1 Hz was resampled to 15 minutes of audio and took 5.8 GB."""
+    monkeypatch.setattr(audio, "_Mono16k", lambda *a: pytest.fail("resampled an absurd sample rate"))
+    with pytest.raises(AudioError, match=rf"^tiny.wav: a sample rate of {rate} Hz is not a sound recording"):
+        decode_audio(_wav_header(rate, 1.0), "tiny.wav")
+
+
+def test_lowest_and_highest_sample_rates_are_read():
+    for rate in (audio.MIN_RATE, 192_000):
+        out = decode_audio(soundfile_bytes(tone(100, 1.0, rate, 0.3), rate, "WAV", "PCM_16"))
+        assert abs(len(out) - SAMPLE_RATE) <= 1
+
+
+def test_files_are_decoded_a_block_at_a_time(monkeypatch):
+    """Eight channels at 96 kHz: no read asks for more than one block of samples."""
+    import soundfile as sf
+
+    monkeypatch.setattr(audio, "_BLOCK_SAMPLES", 8 * 4096)
+    asked = []
+    real_read = sf.SoundFile.read
+    monkeypatch.setattr(sf.SoundFile, "read", lambda self, frames=-1, *a, **k: (
+        asked.append(frames), real_read(self, frames, *a, **k))[1])
+    x = np.repeat(tone(440, 2.0, 96_000, 0.4)[:, None], 8, axis=1)
+    out = decode_audio(soundfile_bytes(x, 96_000, "WAV", "PCM_16"))
+    check_tone(out, 2.0, 440, 0.4)
+    assert asked and max(asked) <= 4096
 
 
 def test_truncated_wav_keeps_what_is_there():

@@ -249,9 +249,32 @@ def _pgm_header(width: int, height: int) -> bytes:
     return f"P5\n# a comment\n{width} {height}\n255\n".encode() + b"\x00" * 64
 
 
+def _j2k_header(width: int, height: int) -> bytes:
+    """A JPEG 2000 codestream's SIZ marker (three 8-bit components) and nothing after it."""
+    siz = struct.pack(">HHIIIIIIIIH", 47, 0, width, height, 0, 0, width, height, 0, 0, 3) + b"\x07\x01\x01" * 3
+    return b"\xff\x4f\xff\x51" + siz
+
+
+def _pam_header(width: int, height: int) -> bytes:
+    return f"P7\nWIDTH {width}\nHEIGHT {height}\nDEPTH 3\nMAXVAL 255\nTUPLTYPE RGB\nENDHDR\n".encode() + b"\x00" * 64
+
+
+def _pfm_header(width: int, height: int) -> bytes:
+    return f"PF\n{width} {height}\n-1\n".encode() + b"\x00" * 64
+
+
+def _hdr_header(width: int, height: int) -> bytes:
+    return f"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y {height} +X {width}\n".encode() + b"\x00" * 64
+
+
+def _sun_header(width: int, height: int) -> bytes:
+    return struct.pack(">8I", 0x59A66A95, width, height, 8, 0, 1, 0, 0) + b"\x00" * 64
+
+
 HEADERS = {"png": _png_header, "jpeg": _jpeg_header, "bmp": _bmp_header, "gif": _gif_header,
            "webp-vp8x": _webp_vp8x_header, "webp-vp8l": _webp_vp8l_header, "tiff": _tiff_header,
-           "pgm": _pgm_header}
+           "pgm": _pgm_header, "jpeg2000": _j2k_header, "pam": _pam_header, "pfm": _pfm_header,
+           "hdr": _hdr_header, "sun": _sun_header}
 
 
 @pytest.mark.parametrize("kind", sorted(HEADERS))
@@ -263,12 +286,72 @@ def test_oversized_headers_are_refused_without_decoding(monkeypatch, kind, size)
         decode_image(HEADERS[kind](*size), "bomb")
 
 
-def test_formats_without_a_header_check_still_raise_image_error_when_huge():
-    """OpenCV refuses headers over its own limit (2**30 pixels) by raising cv2.error; that must
-    reach the caller as ImageError, never as an OpenCV exception. Sun raster is one such format."""
-    sun_raster = struct.pack(">8I", 0x59A66A95, 40000, 40000, 8, 0, 1, 0, 0) + b"\x00" * 64
-    with pytest.raises(ImageError):
-        decode_image(sun_raster, "x.ras")
+def test_jpeg_2000_bomb_named_jpg_is_refused_before_decoding(monkeypatch):
+    """82 bytes declaring 32000x32000 took 5 GB before OpenCV refused it; 20000x20000 was accepted."""
+    monkeypatch.setattr(images.cv2, "imdecode", lambda *a, **k: pytest.fail("decoded an image over the limit"))
+    for side in (32000, 20000, 10001):
+        data = _j2k_header(side, side)
+        assert len(data) < 100
+        with pytest.raises(ImageError, match=rf"^bomb.jpg: .*too large.*limit is 100 megapixels"):
+            decode_image(data, "bomb.jpg")
+
+
+def test_jpeg_2000_wrapped_in_jp2_boxes_is_measured(monkeypatch):
+    monkeypatch.setattr(images.cv2, "imdecode", lambda *a, **k: pytest.fail("decoded an image over the limit"))
+    ihdr = struct.pack(">I4sIIHBBBB", 22, b"ihdr", 20000, 20000, 3, 7, 7, 0, 0)
+    jp2 = (b"\x00\x00\x00\x0cjP  \r\n\x87\n" + struct.pack(">I4s4sI4s", 20, b"ftyp", b"jp2 ", 0, b"jp2 ")
+           + struct.pack(">I4s", 8 + len(ihdr), b"jp2h") + ihdr + b"\x00" * 32)
+    with pytest.raises(ImageError, match="too large"):
+        decode_image(jp2, "x.jpg")
+
+
+def test_a_format_whose_size_is_not_read_is_not_decoded(monkeypatch):
+    """OpenCV decodes more formats than the size check reads; those are refused, not decoded."""
+    monkeypatch.setattr(images.cv2, "imdecode", lambda *a, **k: pytest.fail("decoded a picture of unknown size"))
+    exr = b"\x76\x2f\x31\x01\x02\x00\x00\x00" + b"\x00" * 200  # OpenEXR magic
+    with pytest.raises(ImageError, match="not a readable image"):
+        decode_image(exr, "x.exr")
+
+
+def test_real_jpeg_2000_sun_pam_pfm_and_hdr_files_decode():
+    img = np.random.default_rng(1).integers(0, 255, (37, 123, 3), np.uint8)
+    assert decode_image(pil_bytes(Image.fromarray(img), "JPEG2000")).shape == (37, 123, 3)
+    for ext in (".ras", ".pam"):
+        assert decode_image(encode(img, ext)).shape == (37, 123, 3), ext
+    for ext in (".pfm", ".hdr"):
+        out = decode_image(encode(img.astype(np.float32) / 255, ext))
+        assert out.shape == (37, 123, 3) and out.dtype == np.uint8, ext
+        assert images._header_size(encode(img.astype(np.float32), ext)) == (123, 37), ext
+
+
+def test_jpeg_fill_bytes_before_markers_are_skipped():
+    data = _jpeg_header(640, 480)
+    assert images._header_size(data[:2] + b"\xff\xff" + data[2:]) == (640, 480)
+
+
+def test_greyscale_over_the_limit_is_refused_after_decoding_too(monkeypatch):
+    """img.size > 4 * MAX_PIXELS let a greyscale picture of 4x the limit through."""
+    monkeypatch.setattr(images, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(images, "_header_size", lambda data: (10, 10))  # a header that lies
+    with pytest.raises(ImageError, match="too large"):
+        decode_image(encode(np.zeros((40, 40), np.uint8), ".png"), "gray.png")
+
+
+def test_16_bit_rgba_is_converted_without_full_size_float_copies():
+    """A 16-bit RGBA picture at the pixel limit took 9.2 GB through float64 copies; the conversion
+    now needs the 8-bit output and one band of rows."""
+    import tracemalloc
+
+    img = np.full((1500, 2000, 4), 40000, np.uint16)
+    img[..., 3] = 65535
+    tracemalloc.start()
+    try:
+        out = images._to_bgr8(img)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (1500, 2000, 3) and out[0, 0].tolist() == [156, 156, 156]
+    assert peak < out.nbytes + 40 * images._BAND_PIXELS  # float64 copies would be 8 bytes x 4 x pixels
 
 
 @pytest.mark.parametrize("ext, params", [

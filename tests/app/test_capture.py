@@ -74,11 +74,33 @@ def test_a_video_gives_a_timeline_an_overall_reading_and_a_csv(tmp_path):
     at = open_page(PAGE, "Hybrid")
     at.file_uploader(key="video_file").set_value(("clip.mp4", video.read_bytes(), "video/mp4")).run()
     assert not at.exception and not errors(at)
-    assert any("6 frames read over 3.0 s; a face was found in 6" in c.value for c in at.caption)
+    assert any("6 frames read from 0 to 2.5 s of 3.0 s; 3.0 s of sound. A face was found in 6 frames" in c.value
+               for c in at.caption)
     shown = panels(at)
     assert is_emotion(shown["Face"]) and is_emotion(shown["Voice"])
     download = at.get("download_button")
     assert len(download) == 1 and download[0].proto.label == "Download the timeline (CSV)"
+
+
+def test_the_limits_are_said_in_the_page():
+    at = open_page(PAGE)
+    text = " ".join(c.value for c in at.caption)
+    assert "Pictures up to 100 megapixels" in text and "recordings up to 15 minutes" in text
+
+
+def test_a_recording_is_decoded_once_not_again_on_every_rerun(monkeypatch):
+    """Switching Simple/Hybrid re-ran the page and decoded the same (maybe 10-minute) recording again."""
+    from emotion import audio
+
+    calls = []
+    real = audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda *a, **k: (calls.append(a[1]), real(*a, **k))[1])
+    at = open_page(PAGE, "Simple")
+    at.file_uploader(key="audio_file").set_value(("speech.wav", media.SPEECH.read_bytes(), "audio/wav")).run()
+    at.sidebar.radio(key="mode").set_value("Hybrid").run()
+    at.run()
+    assert not at.exception and calls == ["speech.wav"]
+    assert is_emotion(panels(at)["Face + voice together"])
 
 
 def test_a_file_that_is_not_a_video_is_refused_clearly():

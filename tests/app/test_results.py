@@ -91,6 +91,11 @@ def test_bad_archives_give_a_clear_message(name, data, expected):
     assert any(expected in e for e in errors(at)), errors(at)
 
 
+def test_the_limits_are_said():
+    at = open_page(PAGE)
+    assert any("Up to 20,000 files; of a pairs.csv, the first 20,000 rows are read" in c.value for c in at.caption)
+
+
 # --- names from the dataset are data, never Markdown or spreadsheet formulas ------------------------------
 
 FORMULA_FOLDER = '=HYPERLINK("http:x","Click") happy'  # a labelled folder: its last word is an emotion
