@@ -6,7 +6,7 @@ import pytest
 
 from emotion.audio import SAMPLE_RATE, load_audio
 from emotion.speech import MAX_BEAT_STRENGTH, beat_strength, detect_speech
-from media import add_noise, coloured_noise, tone
+from media import add_noise, clicks, coloured_noise, gated, hum, tone
 from music import free_melody, music
 
 SECONDS = 3.0
@@ -15,24 +15,6 @@ N = int(SECONDS * SAMPLE_RATE)
 
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def gated(x: np.ndarray, on: float = 0.25, off: float = 0.25) -> np.ndarray:
-    """Switch a sound on and off (beeps, bursts)."""
-    t = np.arange(len(x)) / SAMPLE_RATE
-    return np.where(t % (on + off) < on, x, 0).astype(np.float32)
-
-
-def hum(base: float) -> np.ndarray:
-    """Mains hum with its harmonics."""
-    return tone(base, SECONDS, amp=0.2) + tone(2 * base, SECONDS, amp=0.1) + tone(3 * base, SECONDS, amp=0.05)
-
-
-def clicks(every: float = 0.25) -> np.ndarray:
-    x = np.zeros(N, np.float32)
-    x[:: int(every * SAMPLE_RATE)] = 0.9
-    x[1:: int(every * SAMPLE_RATE)] = -0.6
-    return x
 
 
 NOT_SPEECH = {
