@@ -198,8 +198,12 @@ def vad_speech_seconds(audio: np.ndarray, enough: float = np.inf) -> float:
 
 
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
-    """Find voiced speech in mono 16 kHz audio: the gate (gate_speech), then Silero VAD over the gate's span."""
-    activity = gate_speech(audio)
+    """Find voiced speech in mono 16 kHz audio: the gate (gate_speech), then Silero VAD (vad_confirms)."""
+    return vad_confirms(audio, gate_speech(audio))
+
+
+def vad_confirms(audio: np.ndarray, activity: SpeechActivity) -> SpeechActivity:
+    """The gate's `activity` on `audio`, unless it found speech that Silero VAD does not hear over its span."""
     if not activity.has_speech:
         return activity
     start, end = activity.span()
