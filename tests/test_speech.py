@@ -1,13 +1,16 @@
-"""The speech gate: silence, noise, hum, tones, clicks and music are "no speech"; spoken sentences are speech."""
+"""Speech detection: silence, noise, hum, tones, clicks, music and everyday sounds are "no speech"; spoken
+sentences are speech."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from emotion.audio import SAMPLE_RATE, load_audio
-from emotion.speech import MAX_BEAT_STRENGTH, beat_strength, detect_speech
-from media import add_noise, coloured_noise, tone
+from emotion.speech import (MAX_BEAT_STRENGTH, MIN_SPEECH_SECONDS, beat_strength, detect_speech, gate_speech,
+                            vad_speech_seconds)
+from media import add_noise, clicks, coloured_noise, gated, hum, tone
 from music import free_melody, music
+from sounds import everyday
 
 SECONDS = 3.0
 N = int(SECONDS * SAMPLE_RATE)
@@ -15,24 +18,6 @@ N = int(SECONDS * SAMPLE_RATE)
 
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def gated(x: np.ndarray, on: float = 0.25, off: float = 0.25) -> np.ndarray:
-    """Switch a sound on and off (beeps, bursts)."""
-    t = np.arange(len(x)) / SAMPLE_RATE
-    return np.where(t % (on + off) < on, x, 0).astype(np.float32)
-
-
-def hum(base: float) -> np.ndarray:
-    """Mains hum with its harmonics."""
-    return tone(base, SECONDS, amp=0.2) + tone(2 * base, SECONDS, amp=0.1) + tone(3 * base, SECONDS, amp=0.05)
-
-
-def clicks(every: float = 0.25) -> np.ndarray:
-    x = np.zeros(N, np.float32)
-    x[:: int(every * SAMPLE_RATE)] = 0.9
-    x[1:: int(every * SAMPLE_RATE)] = -0.6
-    return x
 
 
 NOT_SPEECH = {
@@ -233,6 +218,63 @@ def test_a_beat_must_repeat_three_times_to_count():
     """Two onsets 0.8 s apart are chance (a RAVDESS sentence was once rejected so); a steady run of them is a beat."""
     assert beat_strength(_bursts([0.1, 0.9, 1.7], 2.0)) < MAX_BEAT_STRENGTH  # two gaps of 0.8 s
     assert beat_strength(_bursts([0.1 + 0.4 * k for k in range(6)], 2.3)) > MAX_BEAT_STRENGTH
+
+
+# --- the voice activity detector after the gate ----------------------------------------------------
+
+EVERYDAY = everyday()
+VAD_SAYS_NO = "no speech (the voice detector heard no voice)"
+
+
+@pytest.mark.parametrize("name", sorted(EVERYDAY))
+def test_everyday_sounds_are_not_speech(name):
+    assert not detect_speech(EVERYDAY[name]).has_speech, f"{name} was taken for speech"
+
+
+@pytest.mark.parametrize("sound", ["birdsong", "whistling", "footsteps", "dog barking"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_voice_detector_rejects_what_the_gate_takes_for_a_voice(sound, seed):
+    x = EVERYDAY[f"{sound}, seed {seed}"]
+    assert gate_speech(x).has_speech  # the hand-written gate alone is fooled
+    activity = detect_speech(x)
+    assert activity.reason == VAD_SAYS_NO
+    assert not activity.frames.any() and activity.voiced_seconds == 0.0
+    assert len(activity.frames) == len(gate_speech(x).frames)
+
+
+@pytest.mark.parametrize("name", ["neutral", "happy", "angry"])
+def test_speech_keeps_the_gates_frames(sentences, name):
+    gate, both = gate_speech(sentences[name]), detect_speech(sentences[name])
+    assert both.has_speech
+    assert np.array_equal(gate.frames, both.frames) and gate.voiced_seconds == both.voiced_seconds
+
+
+def test_vad_hears_the_sentences_and_not_noise_or_silence(sentences):
+    assert vad_speech_seconds(sentences["neutral"]) > 1.0
+    assert vad_speech_seconds(NOT_SPEECH["pink noise"]()) == 0.0
+    assert vad_speech_seconds(np.zeros(N, np.float32)) == 0.0
+    assert vad_speech_seconds(np.zeros(100, np.float32)) == 0.0  # shorter than one chunk
+
+
+def test_vad_stops_listening_once_it_has_heard_enough(sentences):
+    heard = vad_speech_seconds(sentences["neutral"], enough=MIN_SPEECH_SECONDS)
+    assert MIN_SPEECH_SECONDS <= heard < MIN_SPEECH_SECONDS + 0.04
+
+
+def test_vad_starts_afresh_on_each_call(sentences):
+    x = sentences["happy"]
+    assert vad_speech_seconds(x) == vad_speech_seconds(x)
+    assert vad_speech_seconds(NOT_SPEECH["pink noise"]()) == 0.0  # nothing carried over from the sentence
+
+
+def test_detect_speech_from_several_threads_at_once(sentences):
+    """The VAD keeps state between chunks: each thread has its own, so concurrent calls agree with serial ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clips = [sentences["neutral"], EVERYDAY["birdsong, seed 0"], sentences["angry"], EVERYDAY["dog barking, seed 1"]] * 2
+    serial = [detect_speech(x).reason for x in clips]
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda x: detect_speech(x).reason, clips)) == serial
 
 
 WARM_THEN_READ = """
