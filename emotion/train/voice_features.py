@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -52,11 +53,18 @@ def variant_features(clips: list[Clip], variant: int, workers: int = 1) -> list[
     rng = np.random.default_rng(variant)
     jobs = [(c.path, variant, clips[rng.integers(len(clips))].path) for c in clips]
     feats: list[np.ndarray] = []
-    with ProcessPoolExecutor(workers) as pool:
-        for i, f in enumerate(pool.map(_clip_features, jobs, chunksize=16)):
+    # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
+    # the voice detector) can hang on a lock that no thread of the child will ever release.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    try:
+        results = pool.map(_clip_features, jobs, chunksize=16) if pool else map(_clip_features, jobs)
+        for i, f in enumerate(results):
             feats.append(f)
             if (i + 1) % 500 == 0:
                 print(f"  features v{variant}: {i + 1}/{len(jobs)}", flush=True)
+    finally:
+        if pool:
+            pool.shutdown()
     offsets = np.cumsum([0] + [len(f) for f in feats])
     tmp = cache.with_suffix(".tmp.npz")
     np.savez(tmp, frames=np.concatenate(feats), offsets=offsets)
