@@ -20,21 +20,13 @@ ROOM_NOW = re.compile(r"The room · (\d+) faces: ([^\n]+)")
 
 
 @pytest.fixture(scope="module")
-def room_browser(playwright, tmp_path_factory):
-    """Chromium whose fake camera shows three faces side by side."""
+def browser(playwright, tmp_path_factory):
+    """Chromium whose fake camera shows three faces side by side (conftest's `page` opens its sessions)."""
     folder = tmp_path_factory.mktemp("room-media")
     camera = media.write_y4m(folder / "room.y4m", media.room_frame())
     chromium = harness.launch(playwright, camera, media.write_mic_wav(folder / "speech.wav", seconds=12.0))
     yield chromium
     chromium.close()
-
-
-@pytest.fixture
-def page(room_browser):
-    page = harness.new_page(room_browser)
-    page.set_default_timeout(60_000)
-    yield page
-    page.context.close()
 
 
 def _room_now(page, timeout: float = 120) -> tuple[int, dict[str, int]]:
