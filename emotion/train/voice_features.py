@@ -44,8 +44,7 @@ def _clip_features(job: tuple[str, int, str]) -> np.ndarray:
 def variant_features(clips: list[Clip], variant: int, workers: int = 1) -> list[np.ndarray]:
     """Log-mel frames (T_i, N_MELS) float16 of every clip's speech, for one variant; cached."""
     CACHE.mkdir(exist_ok=True)
-    key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
-    cache = CACHE / f"voicemel_{key}_v{variant}.npz"
+    cache = cache_file(clips, variant)
     if cache.exists():
         with np.load(cache) as z:
             frames, offsets = z["frames"], z["offsets"]
@@ -74,9 +73,11 @@ def variant_features(clips: list[Clip], variant: int, workers: int = 1) -> list[
 
 def cached_variants(clips: list[Clip], most: int) -> list[list[np.ndarray]]:
     """The variants 0..most-1 that are already cached (variant 0 is computed when missing)."""
-    out = [variant_features(clips, 0)]
+    return [variant_features(clips, 0)] + [variant_features(clips, v) for v in range(1, most)
+                                            if cache_file(clips, v).exists()]
+
+
+def cache_file(clips: list[Clip], variant: int) -> Path:
+    """Where one variant of a clip list's features is cached."""
     key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
-    for v in range(1, most):
-        if (CACHE / f"voicemel_{key}_v{v}.npz").exists():
-            out.append(variant_features(clips, v))
-    return out
+    return CACHE / f"voicemel_{key}_v{variant}.npz"
