@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from emotion.calibration import (Calibration, calibration_path, expected_calibration_error, fit_calibration,
-                                 load_calibration)
+                                 load_calibration, reliability)
 
 
 def _overconfident(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -40,10 +40,29 @@ def test_bias_undoes_a_fallback_to_one_class():
     logits = np.eye(7)[y] * 2.0 + rng.normal(0, 1, (3000, 7))
     logits[:, 4] += 2.5  # the model leans on "neutral"
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    cal = fit_calibration(probs, y)
+    cal = fit_calibration(probs, y, bias=True)
     assert cal.bias[4] == min(cal.bias)
     before, after = (probs.argmax(1) == y).mean(), (cal.apply(probs).argmax(1) == y).mean()
     assert after > before + 0.1
+
+
+def test_a_temperature_alone_keeps_every_top_label():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 7, 2000)
+    logits = (np.eye(7)[y] * 2.0 + rng.normal(0, 1, (2000, 7))) * 3  # over-confident
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    cal = fit_calibration(probs, y)
+    assert cal.temperature > 1.2 and not any(cal.bias)
+    np.testing.assert_array_equal(cal.apply(probs).argmax(1), probs.argmax(1))
+    assert expected_calibration_error(cal.apply(probs), y) < expected_calibration_error(probs, y)
+
+
+def test_reliability_table_counts_every_item_once():
+    probs = np.array([[0.9] + [0.1 / 6] * 6, [0.5, 0.5] + [0.0] * 5, [0.2] * 5 + [0.0, 0.0]])
+    table = reliability(probs, np.array([0, 1, 0]))
+    assert sum(row["count"] for row in table) == 3
+    top = [row for row in table if row["low"] <= 0.9 < row["high"]][0]
+    assert top["accuracy"] == 1.0 and abs(top["confidence"] - 0.9) < 1e-4
 
 
 def test_calibration_round_trips_beside_the_model_and_defaults_to_identity(tmp_path):
