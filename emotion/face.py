@@ -13,11 +13,10 @@ import numpy as np
 
 from .images import WORK_SIDE, fit_within
 from .labels import EMOTIONS
+from .paths import FACE_WEIGHTS
 from .readings import Reading
 
 FACE_SIZE = 48
-WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
-FACE_WEIGHTS = WEIGHTS / "face.keras"
 WARM_UP_FRAME = np.full((240, 320, 3), 128, np.uint8)  # a blank frame the detectors run on once at start-up
 
 Box = tuple[int, int, int, int]  # x, y, width, height in image pixels

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .face import WEIGHTS
 from .labels import EMOTIONS, valence
+from .paths import FUSION_PARAMS
 from .readings import Reading
 
-FUSION_PARAMS = WEIGHTS / "fusion.json"
 RULES = ("average", "confidence", "learned")
 DEFAULT_PARAMS = {"rule": "average", "face_temperature": 1.0, "voice_temperature": 1.0, "face_weight": 0.5,
                   "min_confidence": 0.0}

@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .face import FACE_WEIGHTS, WEIGHTS
-from .voice import VOICE_WEIGHTS
+from .paths import FACE_WEIGHTS, METRICS, VOICE_WEIGHTS
 
-METRICS = WEIGHTS / "metrics.json"
 MODEL_FILES = {"face": FACE_WEIGHTS, "voice": VOICE_WEIGHTS}
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .face import WEIGHTS
 from .labels import EMOTIONS
+from .paths import VOICE_WEIGHTS
 from .readings import Reading
 from .speech import HOP, SpeechActivity, beat_strength, detect_speech
 
-VOICE_WEIGHTS = WEIGHTS / "voice.keras"
 WINDOW_SECONDS = 3.0
 WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
 N_MELS = 64

@@ -11,7 +11,7 @@ from hypothesis import settings
 # app tests load the live page (aiortc) in the same process as the model tests: load it first.
 import streamlit_webrtc  # noqa: F401,E402
 
-from emotion.face import WEIGHTS
+from emotion.paths import WEIGHTS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TRAINED_METRICS = WEIGHTS / "metrics.json"

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.face import WEIGHTS
+from emotion.paths import WEIGHTS
 from emotion.labels import EMOTIONS
 
 pytestmark = [pytest.mark.trained, pytest.mark.slow]
