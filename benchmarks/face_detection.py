@@ -61,7 +61,7 @@ def _set_threads(n: int | None) -> None:
 
 def settings() -> dict[str, callable]:
     """name -> factory for every detector setting measured."""
-    from emotion.face import HaarDetector, MTCNNDetector
+    from emotion.detectors import HaarDetector, MTCNNDetector
     out = {}
     for side in (320, 480, 640):
         for clahe in (True, False):
@@ -77,8 +77,8 @@ def settings() -> dict[str, callable]:
     out["mtcnn 480 min20"] = lambda: MTCNNDetector(480, min_face=20)
     out["mtcnn 640 min20"] = lambda: MTCNNDetector(640, min_face=20)
     out["mtcnn 1024 min20"] = lambda: MTCNNDetector(1024, min_face=20)
-    try:  # settings that exist only once emotion/face.py has them
-        from emotion.face import DETECTORS
+    try:  # settings that exist only once emotion/detectors.py has them
+        from emotion.detectors import DETECTORS
         for name in DETECTORS:
             out[f"get_detector({name!r})"] = lambda n=name: DETECTORS[n]()
     except ImportError:

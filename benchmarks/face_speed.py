@@ -32,7 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from emotion.face import DEFAULT_DETECTOR, FACE_SIZE, HaarDetector, crop_face, get_detector  # noqa: E402
+from emotion.detectors import DEFAULT_DETECTOR, HaarDetector, get_detector  # noqa: E402
+from emotion.face import FACE_SIZE, crop_face  # noqa: E402
 from emotion.runtime import import_tensorflow  # noqa: E402
 
 FACES = ROOT / "tests" / "fixtures" / "faces"
@@ -80,7 +81,8 @@ def row(name: str, ms: Ms, note: str = "") -> str:
 
 
 def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
-    from emotion.face import MTCNNDetector, load_face_model
+    from emotion.detectors import MTCNNDetector
+    from emotion.face import load_face_model
 
     model = load_face_model()
     model.warm_up()

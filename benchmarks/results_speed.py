@@ -77,7 +77,8 @@ def main() -> None:
     if not (args.faces or args.voices):
         ap.error("give --faces and/or --voices")
 
-    from emotion.face import DEFAULT_DETECTOR, load_face_model
+    from emotion.detectors import DEFAULT_DETECTOR
+    from emotion.face import load_face_model
     from emotion.voice import load_voice_model
 
     t = time.perf_counter()

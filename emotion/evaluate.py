@@ -190,7 +190,8 @@ def evaluate_faces(items: Sequence[Item], model, mode: str = "whole", mask: bool
                    detector: str | None = None, skipped: list[dict] | None = None,
                    progress: Progress | None = None) -> Report:
     """Predict the largest face of each image. Images with no face count as "no face" (mode detect)."""
-    from .face import DEFAULT_DETECTOR, crop_face, locate_faces
+    from .detectors import DEFAULT_DETECTOR
+    from .face import crop_face, locate_faces
 
     detector = detector or DEFAULT_DETECTOR
     report = Report("face", skipped=list(skipped or []), settings={"faces": mode, "mask": mask, "detector": detector})

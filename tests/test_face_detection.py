@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.face import DEFAULT_DETECTOR, DETECTORS, HaarDetector, get_detector, merge_boxes
+from emotion.detectors import DEFAULT_DETECTOR, DETECTORS, HaarDetector, get_detector, merge_boxes
 from emotion.masks import apply_mask
 from media import face_photo, photo_background
 
@@ -110,7 +110,7 @@ def test_without_the_mtcnn_package_mtcnn_falls_back_to_haar(monkeypatch):
 @pytest.mark.parametrize("min_face", [24, 40])
 def test_mtcnn_with_a_larger_minimum_face_still_finds_faces(photo, min_face):
     """mtcnn 1.0.0 alone returns no faces at all above min_face_size 20 (its pyramid goes under 12 px)."""
-    from emotion.face import MTCNNDetector
+    from emotion.detectors import MTCNNDetector
 
     boxes = MTCNNDetector(min_face=min_face).detect(photo)
     assert boxes and iou(boxes[0], PLACED) > 0.5
@@ -149,7 +149,7 @@ def test_mtcnn_on_tflite_finds_the_same_boxes_as_the_package_as_shipped(faces, p
     """The detector runs mtcnn's networks as TFLite for speed; results must not change."""
     from mtcnn import MTCNN
 
-    from emotion.face import MTCNNDetector
+    from emotion.detectors import MTCNNDetector
 
     lite = get_detector("mtcnn")
     shipped = MTCNNDetector()
@@ -166,7 +166,7 @@ def test_mtcnn_on_tflite_finds_the_same_boxes_as_the_package_as_shipped(faces, p
 def test_mtcnn_warm_up_readies_every_network_for_a_640x480_stream(faces):
     """A blank frame reaches only PNet; without readying RNet and ONet at warm-up, the first face in a
     live stream paid for it mid-stream."""
-    from emotion.face import MTCNNDetector
+    from emotion.detectors import MTCNNDetector
 
     detector = MTCNNDetector()
     models = [stage.model.tflite for stage in detector.mtcnn.stages]
