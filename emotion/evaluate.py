@@ -191,7 +191,7 @@ def evaluate_faces(items: Sequence[Item], model, mode: str = "whole", mask: bool
                    progress: Progress | None = None) -> Report:
     """Predict the largest face of each image. Images with no face count as "no face" (mode detect)."""
     from .detectors import DEFAULT_DETECTOR
-    from .face import crop_face, locate_faces
+    from .face import find_faces
 
     detector = detector or DEFAULT_DETECTOR
     report = Report("face", skipped=list(skipped or []), settings={"faces": mode, "mask": mask, "detector": detector})
@@ -204,13 +204,13 @@ def evaluate_faces(items: Sequence[Item], model, mode: str = "whole", mask: bool
             except (ImageError, OSError, ValueError) as exc:
                 report.skipped.append({"file": item.name, "reason": str(exc).removeprefix(f"{item.name}: ")})
                 continue
-            image, boxes, _ = locate_faces(image, mode, detector, mask)
+            found = find_faces(image, mode, detector, mask, largest_only=True)
             row = _row(item)
-            if not boxes:
+            if not found.boxes:
                 row.update(pred=NO_FACE, confidence=0.0)
             else:
-                row["box"] = [int(v) for v in boxes[0]]
-                crops.append(crop_face(image, boxes[0]))
+                row["box"] = [int(v) for v in found.boxes[0]]
+                crops.append(found.crops[0])
             rows.append(row)
         probs = iter(model.predict(np.stack(crops)) if crops else [])
         for row in rows:

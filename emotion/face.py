@@ -105,6 +105,31 @@ def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEF
     return image, [whole], False
 
 
+@dataclass(frozen=True, eq=False)
+class FoundFaces:
+    """Faces ready for the model: boxes largest first, their 48x48 crops, and whether they were detected."""
+
+    boxes: list[Box]
+    crops: np.ndarray  # (N, 48, 48) uint8, one per box
+    detected: bool
+
+
+def find_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR, mask: bool = False,
+               boxes: list[Box] | None = None, largest_only: bool = False) -> FoundFaces:
+    """Detect, then crop: the one way from a picture to the face model's input (FaceModel.read, evaluation, pairs).
+
+    See locate_faces for `mode` and `mask`; `boxes` skips detection (e.g. boxes found on an earlier video frame);
+    `largest_only` keeps the largest face alone.
+    """
+    detected = True
+    if boxes is None:
+        image, boxes, detected = locate_faces(image, mode, detector, mask)
+    boxes = list(boxes[:1] if largest_only else boxes)
+    crops = (np.stack([crop_face(image, b) for b in boxes]) if boxes
+             else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8))
+    return FoundFaces(boxes, crops, detected)
+
+
 # --- the model ---------------------------------------------------------------------------------
 
 class FaceModel:
@@ -160,13 +185,11 @@ class FaceModel:
 
         `boxes` skips detection (e.g. boxes found on an earlier video frame).
         """
-        detected = True
-        if boxes is None:
-            image, boxes, detected = locate_faces(image, mode, detector, mask)
-        if not boxes:
+        found = find_faces(image, mode, detector, mask, boxes)
+        if not found.boxes:
             return []
-        probs = self.predict(np.stack([crop_face(image, b) for b in boxes]))
-        return [FaceReading(probs=p, box=b, detected=detected) for p, b in zip(probs, boxes)]
+        probs = self.predict(found.crops)
+        return [FaceReading(probs=p, box=b, detected=found.detected) for p, b in zip(probs, found.boxes)]
 
 
 @functools.lru_cache(maxsize=2)

@@ -81,7 +81,7 @@ def read_pairs(pairs: Sequence[Pair], face_model, voice_model, face_mode: str = 
     Returns (rows, skipped); each row has file, true, face_probs, voice_probs, voice_reason (and group, when
     the pairs have groups).
     """
-    from .face import crop_face, locate_faces
+    from .face import find_faces
 
     rows, skipped = [], []
     for i, pair in enumerate(pairs):
@@ -91,8 +91,8 @@ def read_pairs(pairs: Sequence[Pair], face_model, voice_model, face_mode: str = 
         except (ImageError, AudioError, OSError, ValueError) as exc:
             skipped.append({"file": pair.name, "reason": str(exc)})
         else:
-            image, boxes, _ = locate_faces(image, face_mode, mask=mask)
-            face_probs = face_model.predict(crop_face(image, boxes[0])[None])[0] if boxes else None
+            found = find_faces(image, face_mode, mask=mask, largest_only=True)
+            face_probs = face_model.predict(found.crops)[0] if found.boxes else None
             voice = voice_model.read(audio)
             rows.append({"file": pair.name, **({"group": pair.group} if pair.group is not None else {}),
                          "true": pair.label, "face_probs": face_probs, "voice_probs": voice.probs,
