@@ -7,19 +7,17 @@ a row also counts the faces showing each emotion (the room).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
 from .face import FaceMode, FaceReading
 from .fusion import HybridReading, hybrid
-from .labels import EMOTIONS
+from .labels import EMOTIONS, NO_FACE, NO_SOUND
+from .readings import Progress
 from .video import VideoClip
 from .voice import WINDOW, VoiceReading
-
-NO_FACE, NO_SOUND = "no face", "no sound"
-Progress = Callable[[int, int], None]
 
 
 @dataclass

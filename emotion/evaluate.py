@@ -7,17 +7,15 @@ import re
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from .audio import AudioError, decode_audio
 from .datasets import UNGROUPED, Item
 from .images import ImageError, decode_image
-from .labels import EMOTIONS
-
-Progress = Callable[[int, int], None]
-NO_FACE, NO_SPEECH = "no face", "no speech"
+from .labels import EMOTIONS, NO_FACE
+from .readings import Progress, prob_dict
 BATCH = 64
 SMALL_GROUP = 30  # a group with fewer items is flagged: its figures can move a lot with a few items
 Z_95 = 1.959964  # the normal quantile for a two-sided 95% interval
@@ -217,7 +215,7 @@ def evaluate_faces(items: Sequence[Item], model, mode: str = "whole", mask: bool
             if "pred" not in row:
                 p = next(probs)
                 row.update(pred=EMOTIONS[int(p.argmax())], confidence=round(float(p.max()), 4),
-                           probabilities={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)})
+                           probabilities=prob_dict(p))
             report.predictions.append(row)
         done += len(chunk)
         if progress:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import EMOTIONS, valence
+from .labels import EMOTIONS, NO_READING, valence
 from .paths import FUSION_PARAMS
 from .readings import Reading
 
@@ -75,7 +75,7 @@ class HybridReading(Reading):
 
     @property
     def label(self) -> str:
-        return super().label if self.probs is not None else "no reading"
+        return super().label if self.probs is not None else NO_READING
 
     @property
     def confidence(self) -> float:
@@ -86,7 +86,7 @@ class HybridReading(Reading):
         if self.probs is not None:
             out.update(super().to_dict())
         else:
-            out["label"] = "no reading"
+            out["label"] = NO_READING
         return out
 
 

@@ -7,6 +7,12 @@ from pathlib import PurePath
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 INDEX: dict[str, int] = {e: i for i, e in enumerate(EMOTIONS)}
 
+# What a reading says instead of an emotion when there is nothing to read (in tables, reports and pages).
+NO_FACE = "no face"  # no face in the picture (face mode "detect")
+NO_SPEECH = "no speech"  # a recording with silence, noise, music or tones only
+NO_SOUND = "no sound"  # no recording at all
+NO_READING = "no reading"  # face + voice: neither side could be read
+
 VALENCE: dict[str, str] = {
     "happy": "positive",
     "surprise": "positive",

@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .analyse import NO_SOUND, timeline_row
+from .analyse import timeline_row
 from .audio import SAMPLE_RATE
 from .draw import draw_faces, mirror
 from .face import FaceReading
 from .fusion import HybridReading, hybrid
+from .labels import NO_SOUND
 from .live import AudioRing, Clock, FrameResampler, Latest, RecentReaders, SessionLog, Smoother, Throttle, face_rest
 from .voice import WINDOW_SECONDS, VoiceReading
 

@@ -18,10 +18,11 @@ import numpy as np
 from .audio import AudioError, decode_audio
 from .csv_out import csv_text
 from .datasets import Dataset, Groups, Item, Pair, open_dataset
-from .evaluate import NO_FACE, NO_SPEECH, Progress, grouped_metrics, groups_summary, metrics
+from .evaluate import grouped_metrics, groups_summary, metrics
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
-from .labels import EMOTIONS
+from .labels import EMOTIONS, NO_FACE, NO_SPEECH
+from .readings import Progress, prob_dict
 
 PAIRS_NOTE = ("These pairs are label-matched, not recorded together: each face was paired with a voice "
               "clip of the same emotion from a different dataset and person.")
@@ -172,7 +173,7 @@ def evaluate_pairs(source: Path | bytes | Dataset, face_model, voice_model, face
 
 
 def _probs_json(p: np.ndarray | None) -> dict | None:
-    return {e: round(float(v), 4) for e, v in zip(EMOTIONS, p)} if p is not None else None
+    return prob_dict(p) if p is not None else None
 
 
 def _row_json(row: dict, fused) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .labels import EMOTIONS
+from .labels import EMOTIONS, NO_SPEECH
 from .paths import VOICE_WEIGHTS
 from .readings import Reading
 from .speech import HOP, SpeechActivity, beat_strength, detect_speech
@@ -36,7 +36,7 @@ class VoiceReading(Reading):
 
     @property
     def label(self) -> str:
-        return super().label if self.has_speech else "no speech"
+        return super().label if self.has_speech else NO_SPEECH
 
     @property
     def confidence(self) -> float:
@@ -45,7 +45,7 @@ class VoiceReading(Reading):
     def to_dict(self) -> dict:
         base = {"speech_seconds": round(self.speech_seconds, 2), "duration": round(self.duration, 2)}
         if not self.has_speech:
-            return {"label": "no speech", "reason": self.reason, **base}
+            return {"label": NO_SPEECH, "reason": self.reason, **base}
         return {**super().to_dict(), "windows": self.windows, **base}
 
 

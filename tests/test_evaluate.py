@@ -9,9 +9,9 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from emotion.datasets import UNGROUPED, Item
-from emotion.evaluate import (BATCH, NO_FACE, NO_SPEECH, SMALL_GROUP, Report, evaluate_faces, group_metrics,
-                              grouped_metrics, metrics, wilson_interval)
-from emotion.labels import EMOTIONS
+from emotion.evaluate import (BATCH, SMALL_GROUP, Report, evaluate_faces, group_metrics, grouped_metrics, metrics,
+                              wilson_interval)
+from emotion.labels import EMOTIONS, NO_FACE, NO_SPEECH
 from media import png_bytes
 
 

@@ -11,6 +11,7 @@ from emotion.analyse import room_counts
 from emotion.face import FaceReading
 from emotion.fusion import HybridReading
 from emotion.images import fit_width
+from emotion.labels import NO_FACE, NO_READING, NO_SOUND, NO_SPEECH
 from emotion.voice import VoiceReading
 
 EMOJI = {"angry": "😠", "disgust": "🤢", "fear": "😨", "happy": "😄", "neutral": "😐", "sad": "😢",
@@ -52,7 +53,7 @@ def face_panel(face: FaceReading | None, count: int, key: str, missing: str = "N
     """The main face's reading with its probability bars."""
     st.markdown("**Face**")
     if face is None:
-        st.markdown(headline("no face", None))
+        st.markdown(headline(NO_FACE, None))
         st.caption(missing)
         return
     st.markdown(headline(face.label, face.confidence))
@@ -70,11 +71,11 @@ def voice_panel(voice: VoiceReading | None, key: str, missing: str = "No recordi
     """The voice reading with its probability bars, or why there is none."""
     st.markdown("**Voice**")
     if voice is None:
-        st.markdown(headline("no sound", None))
+        st.markdown(headline(NO_SOUND, None))
         st.caption(missing)
         return
     if not voice.has_speech:
-        st.markdown(headline("no speech", None))
+        st.markdown(headline(NO_SPEECH, None))
         st.caption(f"Nothing to read: {voice.reason}.")
         return
     st.markdown(headline(voice.label, voice.confidence))
@@ -91,7 +92,7 @@ def hybrid_panel(reading: HybridReading, key: str) -> None:
     elif reading.note:
         st.info(f"Only one side could be read: {reading.note}.", icon="ℹ️")
     if reading.probs is None:
-        st.markdown(headline("no reading", None))
+        st.markdown(headline(NO_READING, None))
         return
     source = {"fused": f"face and voice combined ({reading.rule} rule)", "face": "from the face only",
               "voice": "from the voice only"}[reading.source]
