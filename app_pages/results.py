@@ -8,7 +8,8 @@ import streamlit as st
 
 from emotion.datasets import MAX_FILES, MAX_PAIRS, SKIP, DatasetError, count_by_label, open_dataset
 from emotion.evaluate import evaluate_faces, evaluate_voices
-from emotion.labels import EMOTIONS
+from emotion.face import FaceMode
+from emotion.labels import EMOTIONS, NO_FACE
 from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
 from ui import groups as group_choice
 from ui import report as show_report
@@ -17,9 +18,9 @@ from ui.show import plain
 from ui.uploads import release
 
 KINDS = {"image": "Faces (pictures)", "audio": "Voices (recordings)", "pairs": "Face + voice pairs (pairs.csv)"}
-FACE_MODES = {"auto": "Find the face; if none is found, use the whole picture",
-              "detect": "Find the face; pictures without one count as “no face”",
-              "whole": "Each picture is already a face crop (like FER2013)"}
+FACE_MODES = {FaceMode.AUTO.value: "Find the face; if none is found, use the whole picture",
+              FaceMode.DETECT.value: f"Find the face; pictures without one count as “{NO_FACE}”",
+              FaceMode.WHOLE.value: "Each picture is already a face crop (like FER2013)"}
 UNKNOWN = "— choose —"
 
 st.title("Results")
@@ -115,7 +116,7 @@ if left_out:
         st.dataframe(pd.DataFrame(left_out), hide_index=True)
 
 # --- settings and run ---------------------------------------------------------------------------------------
-face_mode, mask = "auto", False
+face_mode, mask = FaceMode.AUTO.value, False
 if kind in ("image", "pairs"):
     left, right = st.columns([2, 1])
     face_mode = left.selectbox("Faces", list(FACE_MODES), format_func=FACE_MODES.get, key="face_mode")

@@ -36,7 +36,7 @@ class Moment:
 
 
 def read_moment(face_model: Any, voice_model: Any, image: np.ndarray | None = None, audio: np.ndarray | None = None,
-                mask: bool = False, face_mode: FaceMode = "auto", rule: str | None = None) -> Moment:
+                mask: bool = False, face_mode: FaceMode = FaceMode.AUTO, rule: str | None = None) -> Moment:
     """Read the faces in `image` (BGR) and the speech in `audio` (mono 16 kHz); either may be None."""
     faces = face_model.read(image, mode=face_mode, mask=mask) if image is not None else []
     voice = voice_model.read(audio) if audio is not None else None
@@ -101,7 +101,7 @@ def read_clip(face_model: Any, voice_model: Any, clip: VideoClip, mask: bool = F
     total = len(clip.frames)
     rows, main_probs = [], []
     for i, (t, image) in enumerate(clip.frames):
-        faces = face_model.read(image, mode="detect", mask=mask)
+        faces = face_model.read(image, mode=FaceMode.DETECT, mask=mask)
         face = faces[0] if faces else None
         if face is not None:
             main_probs.append(face.probs)

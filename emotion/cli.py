@@ -36,21 +36,23 @@ def _add_group_arguments(parser: argparse.ArgumentParser, folders: bool = True) 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .face import FaceMode
     from .train import face as train_face, fusion as train_fusion, voice as train_voice
 
+    FACE_MODES = [m.value for m in FaceMode]
     parser = argparse.ArgumentParser(prog="python -m emotion", description="Moodlens: emotion from faces and voices")
     sub = parser.add_subparsers(dest="command", required=True)
 
     predict = sub.add_parser("predict", help="read the emotion in image and audio files (JSON lines)")
     predict.add_argument("files", nargs="+", type=Path)
-    predict.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
+    predict.add_argument("--faces", choices=FACE_MODES, default=FaceMode.AUTO.value)
     predict.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
 
     evaluate = sub.add_parser("evaluate", help="measure accuracy on a labelled folder or .zip")
     kinds = evaluate.add_subparsers(dest="kind", required=True)
     face = kinds.add_parser("face", help="images, one folder per emotion")
     face.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
-    face.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto",
+    face.add_argument("--faces", choices=FACE_MODES, default=FaceMode.AUTO.value,
                       help="whole: each image is one face (pre-cropped sets like FER2013); detect: use the "
                            "detector; auto: detect, else the whole image")
     face.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_group_arguments(voice)
     pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
     pairs.add_argument("path", type=Path)
-    pairs.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
+    pairs.add_argument("--faces", choices=FACE_MODES, default=FaceMode.AUTO.value)
     pairs.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
     pairs.add_argument("--json", type=Path, help="write the full report here")
     pairs.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
@@ -18,7 +18,14 @@ from .readings import Reading
 
 FACE_SIZE = 48
 
-FaceMode = Literal["auto", "detect", "whole"]
+
+
+class FaceMode(StrEnum):
+    """Where to read faces in a picture (see locate_faces); the values are the command line's --faces choices."""
+
+    AUTO = "auto"  # detect, else the whole picture is one face
+    DETECT = "detect"  # detected faces only (maybe none)
+    WHOLE = "whole"  # the whole picture is one face (pre-cropped sets like FER2013)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +82,7 @@ def soften(crops: np.ndarray, sigma: float = INPUT_BLUR_SIGMA) -> np.ndarray:
 SMALL_CROP = 96  # pixels: images this small are face crops (FER2013 is 48x48)
 
 
-def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
+def locate_faces(image: np.ndarray, mode: FaceMode = FaceMode.AUTO, detector: str = DEFAULT_DETECTOR,
                  mask: bool = False) -> tuple[np.ndarray, list[Box], bool]:
     """Where to read faces: (image to crop from, boxes largest first, whether they were detected).
 
@@ -86,9 +93,9 @@ def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEF
     With `mask`, a mask is drawn over each face found and the detector looks again, as it would for
     people wearing masks; the whole image is masked when it stands for the face.
     """
-    if mode not in ("auto", "detect", "whole"):
+    if mode not in tuple(FaceMode):
         raise ValueError(f"unknown face mode {mode!r}; choose auto, detect or whole")
-    if mode == "detect" or (mode == "auto" and max(image.shape[:2]) > SMALL_CROP):
+    if mode == FaceMode.DETECT or (mode == FaceMode.AUTO and max(image.shape[:2]) > SMALL_CROP):
         work, scale = fit_within(image, WORK_SIDE)
         boxes = [tuple(int(round(v / scale)) for v in b) for b in get_detector(detector).detect(work)]
         if boxes and mask:
@@ -96,7 +103,7 @@ def locate_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEF
             for box in boxes:
                 image = apply_mask(image, box)
             return locate_faces(image, mode, detector, mask=False)
-        if boxes or mode == "detect":
+        if boxes or mode == FaceMode.DETECT:
             return image, boxes, True
     whole = (0, 0, image.shape[1], image.shape[0])
     if mask:
@@ -114,7 +121,7 @@ class FoundFaces:
     detected: bool
 
 
-def find_faces(image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR, mask: bool = False,
+def find_faces(image: np.ndarray, mode: FaceMode = FaceMode.AUTO, detector: str = DEFAULT_DETECTOR, mask: bool = False,
                boxes: list[Box] | None = None, largest_only: bool = False) -> FoundFaces:
     """Detect, then crop: the one way from a picture to the face model's input (FaceModel.read, evaluation, pairs).
 
@@ -179,7 +186,7 @@ class FaceModel:
             self.predict(np.zeros((n, FACE_SIZE, FACE_SIZE), np.uint8))
         get_detector(detector).warm_up()
 
-    def read(self, image: np.ndarray, mode: FaceMode = "auto", detector: str = DEFAULT_DETECTOR,
+    def read(self, image: np.ndarray, mode: FaceMode = FaceMode.AUTO, detector: str = DEFAULT_DETECTOR,
              mask: bool = False, boxes: list[Box] | None = None) -> list[FaceReading]:
         """Every face in a BGR/gray image, largest first (see locate_faces for mode and mask).
 

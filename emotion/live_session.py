@@ -26,7 +26,7 @@ import numpy as np
 from .analyse import timeline_row
 from .audio import SAMPLE_RATE
 from .draw import draw_faces, mirror
-from .face import FaceReading
+from .face import FaceMode, FaceReading
 from .fusion import HybridReading, hybrid
 from .labels import NO_SOUND
 from .live import AudioRing, Clock, FrameResampler, Latest, RecentReaders, SessionLog, Smoother, Throttle, face_rest
@@ -144,7 +144,7 @@ class LiveAnalyser:
         with self._lock:
             mask = self._mask
         began = time.perf_counter()
-        faces = tuple(self.face_model.read(view, mode="detect", mask=mask))
+        faces = tuple(self.face_model.read(view, mode=FaceMode.DETECT, mask=mask))
         now = self.clock()
         if faces:
             self.smoother.update(faces[0].probs, now)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..face import FaceMode
 from ..labels import INDEX
 from ..pairs import read_pairs, score_pairs
 
@@ -133,7 +134,7 @@ def main(args: argparse.Namespace) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, required=True, help="folder with pairs.csv (see make-pairs)")
-    parser.add_argument("--faces", choices=["auto", "detect", "whole"], default="whole")
+    parser.add_argument("--faces", choices=[m.value for m in FaceMode], default=FaceMode.WHOLE.value)
     parser.add_argument("--out", type=Path, default=Path("weights/fusion.json"))
     parser.add_argument("--voice-model", type=Path, default=None,
                         help="read the voices with this model (one that never heard the pairs' speakers)")
