@@ -10,7 +10,7 @@ from emotion.datasets import MAX_FILES, MAX_PAIRS, SKIP, DatasetError, count_by_
 from emotion.evaluate import evaluate_faces, evaluate_voices
 from emotion.face import FaceMode
 from emotion.labels import EMOTIONS, NO_FACE
-from emotion.pairs import PAIRS_NOTE, evaluate_pairs, modality_reports
+from emotion.pairs import PAIRS_NOTE, PairsReport, evaluate_pairs
 from ui import groups as group_choice
 from ui import report as show_report
 from ui.models import models
@@ -136,7 +136,7 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
     if kind == "pairs":
         pairs_report = evaluate_pairs(dataset, face_model, voice_model, face_mode, mask, progress=progress,
                                       groups=groups)
-        reports = {"pairs": pairs_report, **modality_reports(pairs_report)}
+        reports = {"pairs": pairs_report, **pairs_report.by_modality()}
     elif kind == "image":
         reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out,
                                           progress=progress).to_dict()}
@@ -172,9 +172,7 @@ st.header("Results")
 if kind == "pairs":
     pairs_report = reports["pairs"]
     st.info(PAIRS_NOTE, icon="🔗")
-    rows = [("face alone", pairs_report["face"]), ("voice alone", pairs_report["voice"])]
-    rows += [(f"face + voice ({rule}{', default' if rule == pairs_report['default_rule'] else ''})", m)
-             for rule, m in pairs_report["fused"].items()]
+    rows = PairsReport(pairs_report).scores(face="face alone", voice="voice alone", fused="face + voice")
     st.dataframe(pd.DataFrame([{"scored": name, "accuracy": m["accuracy"], "macro F1": m["macro_f1"], "pairs": m["n"]}
                                for name, m in rows]),
                  hide_index=True, width="content",

@@ -189,7 +189,7 @@ def _group_warnings(groups: list, item_groups: list[str | None]) -> None:
 def run_evaluate_pairs(args: argparse.Namespace) -> int:
     from .datasets import DatasetError, open_dataset
     from .face import load_face_model
-    from .pairs import evaluate_pairs, pairs_summary
+    from .pairs import evaluate_pairs
     from .voice import VOICE_WEIGHTS, load_voice_model
 
     try:
@@ -201,7 +201,7 @@ def run_evaluate_pairs(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(pairs_summary(report))
+    print(report.summary())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))

@@ -158,7 +158,7 @@ def _fused_labels(rows: Sequence[dict], rule: str, params: dict) -> list[str]:
 
 
 def evaluate_pairs(source: Path | bytes | Dataset, face_model, voice_model, face_mode: str = "auto",
-                   mask: bool = False, progress: Progress | None = None, groups: Groups | None = None) -> dict:
+                   mask: bool = False, progress: Progress | None = None, groups: Groups | None = None) -> PairsReport:
     """Everything `python -m emotion evaluate pairs` reports, for a folder or .zip with pairs.csv
     (or a dataset already opened from one); per group too with `groups`."""
     dataset = source if isinstance(source, Dataset) else open_dataset(source)
@@ -169,7 +169,7 @@ def evaluate_pairs(source: Path | bytes | Dataset, face_model, voice_model, face
     fused = _fused_readings(rows, report["default_rule"], params)
     report.update(faces=face_mode, mask=mask, note=PAIRS_NOTE, skipped=left_out + skipped,
                   predictions=[_row_json(r, f) for r, f in zip(rows, fused)])
-    return report
+    return PairsReport(report)
 
 
 def _probs_json(p: np.ndarray | None) -> dict | None:
@@ -186,28 +186,57 @@ def _row_json(row: dict, fused) -> dict:
             "agreement": fused.agreement, "fused_from": fused.source}
 
 
-def modality_reports(report: dict) -> dict[str, dict]:
-    """evaluate_pairs' report split into one report per modality: "face", "voice" and "fused" (default rule).
+class PairsReport(dict):
+    """What evaluate_pairs found: a dict (the JSON the command line writes), with the views of it that the
+    command line and the Results page both show."""
 
-    Each is shaped like `evaluate.Report.to_dict()`: the same metrics as in `report`, one prediction
-    row per pair (pred, confidence, probabilities) and the skipped files, for tables and downloads.
-    """
-    out = {}
-    for name in ("face", "voice", "fused"):
-        scores = report["fused"][report["default_rule"]] if name == "fused" else report[name]
-        rows = []
-        for row in report["predictions"]:
-            probs = row[name]
-            pred = {"file": row["file"], **({"group": row["group"]} if "group" in row else {}),
-                    "true": row["true"], "pred": row["pred"][name],
-                    "confidence": max(probs.values()) if probs else 0.0}
-            if probs:
-                pred["probabilities"] = probs
-            if name == "fused":
-                pred.update(agreement=row["agreement"], source=row["fused_from"])
-            rows.append(pred)
-        out[name] = {"kind": name, **scores, "skipped": report["skipped"], "predictions": rows}
-    return out
+    def scores(self, face: str = "face only", voice: str = "voice only", fused: str = "fused") -> list[tuple[str, dict]]:
+        """(name, metrics) of each way the pairs were scored: face alone, voice alone, fused by each rule."""
+        rows = [(face, self["face"]), (voice, self["voice"])]
+        rows += [(f"{fused} ({rule}{', default' if rule == self['default_rule'] else ''})", m)
+                 for rule, m in self["fused"].items()]
+        return rows
+
+    def by_modality(self) -> dict[str, dict]:
+        """The report split into one report per modality: "face", "voice" and "fused" (default rule).
+
+        Each is shaped like `evaluate.Report.to_dict()`: the same metrics as in the report, one prediction
+        row per pair (pred, confidence, probabilities) and the skipped files, for tables and downloads.
+        """
+        out = {}
+        for name in ("face", "voice", "fused"):
+            scores = self["fused"][self["default_rule"]] if name == "fused" else self[name]
+            rows = []
+            for row in self["predictions"]:
+                probs = row[name]
+                pred = {"file": row["file"], **({"group": row["group"]} if "group" in row else {}),
+                        "true": row["true"], "pred": row["pred"][name],
+                        "confidence": max(probs.values()) if probs else 0.0}
+                if probs:
+                    pred["probabilities"] = probs
+                if name == "fused":
+                    pred.update(agreement=row["agreement"], source=row["fused_from"])
+                rows.append(pred)
+            out[name] = {"kind": name, **scores, "skipped": self["skipped"], "predictions": rows}
+        return out
+
+    def summary(self) -> str:
+        """A readable summary for a terminal."""
+        lines = [f"pairs evaluation: {self['n']} pairs, {len(self['skipped'])} skipped"
+                 f"{' (faces masked)' if self.get('mask') else ''}", self["note"],
+                 f"{'':<28}{'accuracy':>9}{'macro F1':>10}"]
+        for name, m in self.scores():
+            if m["n"]:
+                lines.append(f"{name:<28}{m['accuracy']:>9.2%}{m['macro_f1']:>10.3f}")
+        a = self["agreement"]
+        if a["pairs_with_both"]:
+            lines.append(f"face and voice agree on {a['agreement_rate']:.1%} of {a['pairs_with_both']} pairs; fused "
+                         f"accuracy {_share(a['accuracy_when_agree'])} when they agree, "
+                         f"{_share(a['accuracy_when_disagree'])} when they disagree")
+        lines += groups_summary(self, f"per group, face + voice ({self['default_rule']})")
+        for s in self["skipped"][:10]:
+            lines.append(f"skipped {s['file']}: {s['reason']}")
+        return "\n".join(lines)
 
 
 def _share(x: float | None) -> str:
@@ -215,23 +244,11 @@ def _share(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
+def modality_reports(report: dict) -> dict[str, dict]:
+    """PairsReport.by_modality of an evaluate_pairs report."""
+    return PairsReport(report).by_modality()
+
+
 def pairs_summary(report: dict) -> str:
-    """A readable summary of evaluate_pairs' report for a terminal."""
-    lines = [f"pairs evaluation: {report['n']} pairs, {len(report['skipped'])} skipped"
-             f"{' (faces masked)' if report.get('mask') else ''}", report["note"],
-             f"{'':<28}{'accuracy':>9}{'macro F1':>10}"]
-    rows = [("face only", report["face"]), ("voice only", report["voice"])]
-    rows += [(f"fused ({rule}{', default' if rule == report['default_rule'] else ''})", m)
-             for rule, m in report["fused"].items()]
-    for name, m in rows:
-        if m["n"]:
-            lines.append(f"{name:<28}{m['accuracy']:>9.2%}{m['macro_f1']:>10.3f}")
-    a = report["agreement"]
-    if a["pairs_with_both"]:
-        lines.append(f"face and voice agree on {a['agreement_rate']:.1%} of {a['pairs_with_both']} pairs; fused "
-                     f"accuracy {_share(a['accuracy_when_agree'])} when they agree, "
-                     f"{_share(a['accuracy_when_disagree'])} when they disagree")
-    lines += groups_summary(report, f"per group, face + voice ({report['default_rule']})")
-    for s in report["skipped"][:10]:
-        lines.append(f"skipped {s['file']}: {s['reason']}")
-    return "\n".join(lines)
+    """PairsReport.summary of an evaluate_pairs report."""
+    return PairsReport(report).summary()
