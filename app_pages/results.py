@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from emotion.datasets import MAX_FILES, MAX_PAIRS, SKIP, DatasetError, count_by_label, open_dataset
+from emotion.datasets import MAX_FILES, MAX_PAIRS, SKIP, DatasetError, SkipCode, count_by_label, open_dataset
 from emotion.evaluate import evaluate_faces, evaluate_voices
 from emotion.face import FaceMode
 from emotion.labels import EMOTIONS, NO_FACE
@@ -102,7 +102,8 @@ else:
                                   format_func=lambda o: "leave it out" if o == SKIP else o)
             overrides[folder] = SKIP if choice == UNKNOWN else choice
     entries, left_out = dataset.items(kind, overrides, groups)
-    left_out = [x for x in left_out if not x["reason"].startswith("not an ")]  # other kinds are not errors
+    other_files = (SkipCode.NOT_MEDIA, SkipCode.OTHER_KIND)  # files of other kinds are not errors
+    left_out = [x for x in left_out if getattr(x, "code", None) not in other_files]
 
 if not entries:
     st.error("Nothing to measure: no labelled " + ("pairs" if kind == "pairs" else KINDS[kind].split()[0].lower())

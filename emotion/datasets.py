@@ -16,6 +16,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Literal
 
@@ -39,6 +40,27 @@ CSV_NAMES = {"pairs.csv", "groups.csv"}  # dataset files that describe the other
 
 class DatasetError(ValueError):
     """A dataset that cannot be read at all (missing, not a zip, empty, over the limits)."""
+
+
+class SkipCode(StrEnum):
+    """Why a file of a dataset was left out, for programs (the reason's words are for people)."""
+
+    NOT_MEDIA = "not media"  # neither an image nor an audio file
+    OTHER_KIND = "other kind"  # an image when audio was asked for, or the other way round: not an error
+    FOLDER_LEFT_OUT = "folder left out"  # its folder was given no emotion, on purpose
+    NO_LABEL = "no label"  # no emotion in its folder or file name
+    TOO_MANY_ROWS = "too many rows"  # pairs.csv rows after MAX_PAIRS
+    MISSING = "missing"  # a pair naming a file that is not in the dataset
+    UNKNOWN_LABEL = "unknown label"  # a pair whose label is no emotion
+
+
+class Skip(dict):
+    """A file left out: {"file": its name, "reason": why, in words}, as reports and tables show it, and `code`
+    (a SkipCode) for a page to test without parsing the words."""
+
+    def __init__(self, file: str, reason: str, code: SkipCode):
+        super().__init__(file=file, reason=reason)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -130,10 +152,10 @@ class Dataset:
             file_kind = self.kind_of(name)
             if file_kind is None:
                 if PurePosixPath(name).name.lower() not in CSV_NAMES:
-                    left_out.append({"file": name, "reason": "not an image or audio file"})
+                    left_out.append(Skip(name, "not an image or audio file", SkipCode.NOT_MEDIA))
                 continue
             if kind and file_kind != kind:
-                left_out.append({"file": name, "reason": f"not an {kind} file"})
+                left_out.append(Skip(name, f"not an {kind} file", SkipCode.OTHER_KIND))
                 continue
             label = label_from_filename(PurePosixPath(name).stem)
             source, folder = "file name", None
@@ -142,10 +164,10 @@ class Dataset:
                 label = overrides.get(folder, _folder_label(folder))
                 source = f"folder {folder}"
                 if label == SKIP:
-                    left_out.append({"file": name, "reason": f"folder {folder!r} left out"})
+                    left_out.append(Skip(name, f"folder {folder!r} left out", SkipCode.FOLDER_LEFT_OUT))
                     continue
             if label is None:
-                left_out.append({"file": name, "reason": "no emotion in its folder or file name"})
+                left_out.append(Skip(name, "no emotion in its folder or file name", SkipCode.NO_LABEL))
                 continue
             if label not in EMOTIONS:
                 raise DatasetError(f"{label!r} is not one of {', '.join(EMOTIONS)}")
@@ -165,17 +187,17 @@ class Dataset:
         base = PurePosixPath(csv_name).parent
         pairs, left_out = [], list(self.skipped)
         if truncated:
-            left_out.append({"file": csv_name, "reason": f"rows after the first {MAX_PAIRS:,} are not read "
-                                                         f"(the limit for one evaluation)"})
+            left_out.append(Skip(csv_name, f"rows after the first {MAX_PAIRS:,} are not read (the limit for one "
+                                           f"evaluation)", SkipCode.TOO_MANY_ROWS))
         for row in rows:
             image, audio, raw_label = row["image"], row["audio"], row["label"]
             label = normalise(raw_label)
             image_name, audio_name = _join(base, image), _join(base, audio)
             missing = [n for n in (image_name, audio_name) if n not in self.files]
             if missing:
-                left_out.append({"file": f"{image} + {audio}", "reason": f"not in the dataset: {', '.join(missing)}"})
+                left_out.append(Skip(f"{image} + {audio}", f"not in the dataset: {', '.join(missing)}", SkipCode.MISSING))
             elif label is None:
-                left_out.append({"file": f"{image} + {audio}", "reason": f"unknown label {raw_label!r}"})
+                left_out.append(Skip(f"{image} + {audio}", f"unknown label {raw_label!r}", SkipCode.UNKNOWN_LABEL))
             else:
                 group = None
                 if groups:
