@@ -80,8 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model (resumable)")
     models = train.add_subparsers(dest="kind", required=True)
-    train_face.add_arguments(models.add_parser("face", help="train the face model on FER2013"))
-    train_voice.add_arguments(models.add_parser("voice", help="train the voice model on RAVDESS, TESS, Urdu"))
+    train_face.add_arguments(models.add_parser("face", parents=[train_face.options()],
+                                               help="train the face model on FER2013"))
+    train_voice.add_arguments(models.add_parser("voice", parents=[train_voice.options()],
+                                                help="train the voice model on RAVDESS, TESS, Urdu"))
     train_fusion.add_arguments(models.add_parser("fusion", help="fit the learned fusion rule on validation pairs"))
     return parser
 

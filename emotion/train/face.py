@@ -16,6 +16,7 @@ import numpy as np
 
 from ..face import FACE_SIZE, soften
 from ..labels import EMOTIONS, INDEX, normalise
+from .options import run_options
 
 CACHE = Path(".cache")
 
@@ -161,21 +162,20 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     return result
 
 
+def options() -> argparse.ArgumentParser:
+    """The options every trainer takes, with the face trainer's defaults (a parent parser)."""
+    return run_options(data=Path("../shared/data/face/fer2013"),
+                       data_help="folder with train/ and val/, one sub-folder per emotion", run=Path("runs/face"),
+                       out=Path("weights/face.keras"), epochs=60, batch_size=128, lr=0.02, warmup_epochs=3)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Command-line options of `python -m emotion train face`."""
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/face/fer2013"),
-                        help="folder with train/ and val/, one sub-folder per emotion")
-    parser.add_argument("--run", type=Path, default=Path("runs/face"), help="checkpoint folder (resumable)")
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.02)
-    parser.add_argument("--out", type=Path, default=Path("weights/face.keras"))
+    """Command-line options of `python -m emotion train face` beyond options()."""
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke test)")
     parser.add_argument("--mask-prob", type=float, default=0.0,
                         help="share of training faces shown with a simulated mask (mask augmentation)")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this trained model's weights (fine-tuning) instead of from scratch")
-    parser.add_argument("--warmup-epochs", type=int, default=3)
     parser.add_argument("--weight-decay", type=float, default=5e-3,
                         help="decoupled weight decay of the SGD optimizer (lower it if training accuracy stalls)")
     parser.add_argument("--dropout", type=float, default=0.5, help="dropout rate of the dense head")

@@ -19,6 +19,7 @@ import numpy as np
 from ..audio import load_audio
 from ..evaluate import metrics
 from ..labels import EMOTIONS, INDEX
+from .options import run_options
 from .voice_corpora import CORPORA, Clip, collect_clips, split_clips
 from .voice_features import cached_variants
 from .voice_model import ARCHITECTURES, NORMS
@@ -109,18 +110,18 @@ def train_voice(args: argparse.Namespace) -> dict:
     return result
 
 
+def options() -> argparse.ArgumentParser:
+    """The options every trainer takes, with the voice trainer's defaults (a parent parser)."""
+    return run_options(data=Path("../shared/data/voice"), data_help=f"folder with {', '.join(CORPORA)}",
+                       run=Path("runs/voice"), out=Path("weights/voice.keras"), epochs=30, batch_size=64, lr=2e-3,
+                       warmup_epochs=2)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Command-line options of `python -m emotion train voice`."""
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/voice"),
-                        help=f"folder with {', '.join(CORPORA)}")
-    parser.add_argument("--run", type=Path, default=Path("runs/voice"), help="checkpoint folder (resumable)")
+    """Command-line options of `python -m emotion train voice` beyond options()."""
     parser.add_argument("--held-out", default="", help='speakers never trained on, measured at the end: e.g. '
                         '"ravdess:1-4", "emodb", "ravdess:17-20+tess:OAF" (default: none, train on all)')
     parser.add_argument("--choice", default="", help="speakers to choose recipes and epochs on (not trained on)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--warmup-epochs", type=int, default=2)
     parser.add_argument("--arch", choices=ARCHITECTURES, default="tdnn")
     parser.add_argument("--norm", choices=NORMS, default="image")
     parser.add_argument("--width", type=int, default=128,
@@ -131,7 +132,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mixup", type=float, default=0.0,
                         help="mixup's Beta(alpha, alpha) parameter; 0 = no mixup (0.2-0.4 is usual)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("weights/voice.keras"))
 
 
 def main(args: argparse.Namespace) -> int:
