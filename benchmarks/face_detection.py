@@ -38,10 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-CACHE = ROOT / ".cache" / "photos"
-TRUTH = Path(__file__).resolve().parent / "photos_truth.json"
+from _common import PHOTO_CACHE as CACHE, PHOTO_TRUTH as TRUTH, load_note  # noqa: E402
 
 
 def _set_threads(n: int | None) -> None:
@@ -316,11 +313,6 @@ def time_detector(detector, frames, repeats: int) -> dict:
             wall.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
     return {"wall": statistics.median(wall), "cpu": statistics.median(cpu)}
-
-
-def load_note() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
 
 
 # --- report --------------------------------------------------------------------------------------

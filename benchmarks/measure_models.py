@@ -18,8 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, sha256
 
 from emotion.face import INPUT_BLUR_SIGMA  # noqa: E402
 
@@ -35,12 +34,6 @@ def run(args: list[str]) -> None:
     """Run `python -m emotion ...`, echoing the command as a user would type it."""
     print("$ python -m emotion " + shlex.join(args), flush=True)
     subprocess.run([sys.executable, "-m", "emotion", *args], cwd=ROOT, check=True)
-
-
-def sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def summary(report: dict, data: str, command: str) -> dict:

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import cv2
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from _common import CHROMIUM, ROOT
+
+sys.path.insert(0, str(ROOT / "tests"))
 from tests.browser.harness import start_app, stop_app, wait_healthy  # noqa: E402
-CHROMIUM = "/usr/bin/chromium"
+
 FACE_MS = re.compile(r"face reading takes (\d+) ms")
 
 

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import sys
 import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import load_note
 
 from emotion.datasets import open_dataset  # noqa: E402
 from emotion.evaluate import evaluate_faces, evaluate_voices  # noqa: E402
@@ -58,11 +56,6 @@ def run(name: str, evaluate, data: bytes, kind: str) -> str:
     d = report.to_dict()
     return (f"| {name} | {len(items)} | {t_open:.2f} s | {first[0]:.2f} s | {total:.1f} s | {len(items) / total:.1f} | "
             f"{len(report.skipped) + len(left_out)} | {d['accuracy']} |")
-
-
-def load_note() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
 
 
 def main() -> None:

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import CHROMIUM  # importing _common puts the repository on sys.path
 from tests.browser.harness import start_app, stop_app, wait_healthy  # noqa: E402
+
 READY_TEXT = "48×48 grey face crops"  # in the home page's model description, written after models() returns
-CHROMIUM = "/usr/bin/chromium"
 
 
 def one_run(port: int, timeout: float) -> dict:

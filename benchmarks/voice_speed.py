@@ -11,17 +11,14 @@ warm-up, wall-clock, default threads. A script, not a test: it prints Markdown.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, load_note
 
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emotion.speech import detect_speech  # noqa: E402
@@ -53,11 +50,6 @@ def timed(fn, repeats: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000, out
-
-
-def load_note() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)"
 
 
 def main() -> None:
