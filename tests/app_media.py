@@ -1,13 +1,17 @@
-"""Media for the app and browser tests, made at test time from the committed fixtures (tests/fixtures/)."""
+"""Media for the app and browser tests, made at test time from the committed fixtures (tests/fixtures/).
+
+Generic makers (tones, encoders, zips) live in tests/media.py; this module builds on them.
+"""
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 import soundfile as sf
+
+from tests import media
+from tests.media import make_zip, png_bytes  # noqa: F401  (the app tests use them through this module)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FACES = sorted((FIXTURES / "faces").glob("*.jpg"))
@@ -19,12 +23,6 @@ ROOM_FACES = tuple(FIXTURES / "faces" / n for n in ("happy_PublicTest_11394394.j
 
 def face_bytes(path: Path) -> bytes:
     return path.read_bytes()
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", image)
-    assert ok
-    return buf.tobytes()
 
 
 def camera_frame(face: Path = CAMERA_FACE, size: tuple[int, int] = (640, 480), face_px: int = 240) -> np.ndarray:
@@ -83,22 +81,13 @@ def write_mic_wav(path: Path, seconds: float = 12.0, rate: int = 48000) -> Path:
 
 
 def wav_bytes(audio: np.ndarray, rate: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, audio, rate, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
+    """`audio` as a 16-bit PCM WAV file."""
+    return media.soundfile_bytes(audio, rate, "WAV", "PCM_16")
 
 
 def tone(seconds: float = 2.0, rate: int = 16000, hz: float = 440.0) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
-
-
-def make_zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return buf.getvalue()
+    """A sine of `hz` at amplitude 0.3 (no speech)."""
+    return media.tone(hz, seconds, rate, amp=0.3)
 
 
 def face_dataset(unknown_folder: str | None = None) -> dict[str, bytes]:
