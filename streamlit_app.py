@@ -55,7 +55,8 @@ def home() -> None:
         f"{model_info.describe('face')}. (`{face.path.name}`)\n"
         f"- **Voice**: a neural network that reads 3-second windows of speech as log-mel spectrograms — "
         f"{model_info.describe('voice')}. (`{voice.path.name}`)")
-    st.caption("Faces are found with MTCNN (the mtcnn package), which also finds turned, dim and masked faces. Silence and noise are not read as an emotion: "
+    st.caption("Faces are found with MTCNN (the mtcnn package), which also finds turned, dim and masked faces. "
+               "Silence and noise are not read as an emotion: "
                "the voice side says “no speech”. Readings are guesses, not facts about how someone feels.")
 
 

@@ -5,18 +5,16 @@ import hashlib
 
 import streamlit as st
 
-from emotion import plots
+from emotion import audio as audio_limits, plots
 from emotion.analyse import read_clip, read_moment
-from emotion import audio as audio_limits
 from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
-from emotion.video import MAX_SECONDS as VIDEO_SECONDS
-from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
+from emotion.video import MAX_SECONDS as VIDEO_SECONDS, VIDEO_EXTENSIONS, VideoError, read_video
 from ui import settings, show
-from ui.uploads import decode
 from ui.models import models
+from ui.uploads import decode
 
 st.title("Capture")
 st.write("Read the emotion in one moment: a photo and a few seconds of your voice, files you already have, "

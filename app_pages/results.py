@@ -11,8 +11,7 @@ from emotion.evaluate import evaluate_faces, evaluate_voices
 from emotion.face import FaceMode
 from emotion.labels import EMOTIONS, NO_FACE
 from emotion.pairs import PAIRS_NOTE, PairsReport, evaluate_pairs
-from ui import groups as group_choice
-from ui import report as show_report
+from ui import groups as group_choice, report as show_report
 from ui.models import models
 from ui.show import plain
 from ui.uploads import release

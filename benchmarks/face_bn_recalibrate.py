@@ -86,7 +86,8 @@ def scores(model) -> str:
         accs = []
         for x, y in splits.values():
             x = soften(x[..., 0], sigma)[..., None].astype("float32")
-            probs = model.predict(x, batch_size=512, verbose=0) + model.predict(x[:, :, ::-1], batch_size=512, verbose=0)
+            probs = (model.predict(x, batch_size=512, verbose=0)
+                     + model.predict(x[:, :, ::-1], batch_size=512, verbose=0))
             accs.append(float((probs.argmax(1) == y).mean()))
         out.append(f"sigma {sigma}: {accs[0]:.2%} / {accs[1]:.2%}")
     return "   ".join(out)

@@ -64,7 +64,8 @@ def settings() -> dict[str, callable]:
         for clahe in (True, False):
             c = "" if clahe else " noCLAHE"
             out[f"haar default {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, profiles=False, clahe=c)
-            out[f"haar alt2 {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, profiles=False, frontal="alt2", clahe=c)
+            out[f"haar alt2 {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, profiles=False, frontal="alt2",
+                                                                               clahe=c)
             out[f"haar default+profile {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, clahe=c)
             out[f"haar alt2+profile {side}{c}"] = lambda s=side, c=clahe: HaarDetector(s, frontal="alt2", clahe=c)
     out["mtcnn 320 min20"] = lambda: MTCNNDetector(320, min_face=20)
@@ -114,13 +115,17 @@ def rotate(img, boxes, ignore, angle):
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
     out = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    fn = lambda x, y: (m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2])
+    def fn(x, y):
+        return m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2]
+
     return out, _box_map(boxes, fn), _box_map(ignore, fn)
 
 
 def mirror(img, boxes, ignore):
     w = img.shape[1]
-    fn = lambda x, y: (w - x, y)
+    def fn(x, y):
+        return w - x, y
+
     return img[:, ::-1].copy(), _box_map(boxes, fn), _box_map(ignore, fn)
 
 
@@ -131,9 +136,10 @@ def webcam(img, boxes, ignore, rng):
     small = cv2.GaussianBlur(small, (0, 0), 1.2)
     small = np.clip(small + rng.normal(0, 8, small.shape), 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 35])
-    fn = lambda x, y: (x * s, y * s)
-    scale_b = lambda bs: [[v * s for v in b[:4]] + [b[4] * s if b[4] else 0] if len(b) > 4 else [v * s for v in b]
-                          for b in bs]
+
+    def scale_b(bs):
+        return [[v * s for v in b[:4]] + [b[4] * s if b[4] else 0] if len(b) > 4 else [v * s for v in b] for b in bs]
+
     return cv2.imdecode(buf, cv2.IMREAD_COLOR), scale_b(boxes), scale_b(ignore)
 
 
@@ -171,13 +177,15 @@ def photo_sets(truth, rng):
 def lfw_sets(truth, rng):
     """LFW faces pasted on face-free backgrounds (plain and masked), non-faces on gray, face-free photos."""
     import cv2
+
     from emotion.masks import MASK_COLOURS, apply_mask
     lfw = np.load(CACHE / truth["lfw_subset"]["file"])
     lfw = (lfw * 255).round().astype(np.uint8) if lfw.max() <= 1.0 else lfw.astype(np.uint8)
     f0, f1 = truth["lfw_subset"]["faces"]
     n0, n1 = truth["lfw_subset"]["non_faces"]
     backgrounds = []
-    for name in ("building.jpg", "leuvenA.jpg", "home.jpg", "motorcycle_left.png", "coffee.png", "stuff.jpg", "aero3.jpg"):
+    for name in ("building.jpg", "leuvenA.jpg", "home.jpg", "motorcycle_left.png", "coffee.png", "stuff.jpg",
+                 "aero3.jpg"):
         bg = cv2.imread(str(CACHE / name))
         s = max(640 / bg.shape[1], 480 / bg.shape[0])
         bg = cv2.resize(bg, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
@@ -200,7 +208,8 @@ def lfw_sets(truth, rng):
                 ramp = np.minimum(np.arange(side), np.arange(side)[::-1])
                 alpha *= np.clip(ramp / 6.0, 0, 1)[None, :] * np.clip(ramp / 6.0, 0, 1)[:, None]
                 roi = frame[y:y + side, x:x + side].astype(np.float32)
-                frame[y:y + side, x:x + side] = (alpha[..., None] * patch + (1 - alpha[..., None]) * roi).astype(np.uint8)
+                frame[y:y + side, x:x + side] = (alpha[..., None] * patch
+                                                 + (1 - alpha[..., None]) * roi).astype(np.uint8)
                 boxes.append([x, y, side, side])
             frames.append((f"lfw{start:03d}", frame, boxes, []))
         return frames
@@ -254,7 +263,8 @@ def score(dets, faces, ignore) -> tuple[int, int]:
         if i in used_d:
             continue
         cx, cy, side = x + w / 2, y + h / 2, np.sqrt(w * h)
-        if any(gx <= cx <= gx + gw and gy <= cy <= gy + gh and (not lim or side <= lim) for gx, gy, gw, gh, lim in ignore):
+        if any(gx <= cx <= gx + gw and gy <= cy <= gy + gh and (not lim or side <= lim)
+               for gx, gy, gw, gh, lim in ignore):
             continue
         fp += 1
     return len(used_f), fp
@@ -399,7 +409,8 @@ def main() -> None:
           table(results, single), "",
           "Missed faces (photo, condition) for each setting:", ""]
     for n, r in results.items():
-        miss = {c: sorted(set(v["missed_in"])) for c, v in r["eval"].items() if v["missed_in"] and not c.startswith("LFW")}
+        miss = {c: sorted(set(v["missed_in"])) for c, v in r["eval"].items()
+                if v["missed_in"] and not c.startswith("LFW")}
         md.append(f"- {n}: " + "; ".join(f"{c}: {', '.join(m)}" for c, m in miss.items()))
     text = "\n".join(md)
     print(text)

@@ -94,7 +94,8 @@ def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
     for n, fs, found in ((1, one, found1), (3, three, found3)):
         ms = median_ms(lambda f: model.read(f, mode="detect"), fs)
         key[f"ours {n}"] = ms
-        rows.append(row(f"ours: detect ({DEFAULT_DETECTOR}) + classify, {n} face(s)", ms, f"{found:.1f} faces found/frame"))
+        rows.append(row(f"ours: detect ({DEFAULT_DETECTOR}) + classify, {n} face(s)", ms,
+                        f"{found:.1f} faces found/frame"))
         rows.append(row(f"ours: detect only ({DEFAULT_DETECTOR}), {n} face(s)", median_ms(det.detect, fs)))
     if DEFAULT_DETECTOR == "mtcnn":
         from mtcnn import MTCNN
@@ -113,7 +114,8 @@ def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
     ms3s = median_ms(lambda c: [model.predict(c[i:i + 1]) for i in range(3)], crops3)
     rows.append(row("  variant: 3 faces one call each (no batching)", ms3s, f"{ms3s / 3:.1f} ms per face"))
     model.flip_average = False
-    rows.append(row("  variant: classifier without flip averaging, 1 face", median_ms(model.predict, crops1), "per face"))
+    rows.append(row("  variant: classifier without flip averaging, 1 face", median_ms(model.predict, crops1),
+                    "per face"))
     model.flip_average = True
     tf = import_tensorflow()
     graph = tf.function(lambda x: model.model(x, training=False))
@@ -145,7 +147,8 @@ def tflite_rows(model, crops1) -> list[str]:
     ref = (model.model(x, training=False).numpy() + model.model(x[:, :, ::-1], training=False).numpy()) / 2
     ours_probs = np.concatenate([model.predict(c) for c in crops1])
     rows.append(f"|   ours (int8 TFLite) against the float Keras model | - | - | - | max prob drift "
-                f"{np.abs(ours_probs - ref).max():.4f}, same top label {np.mean(ours_probs.argmax(1) == ref.argmax(1)):.0%} |")
+                f"{np.abs(ours_probs - ref).max():.4f}, "
+                f"same top label {np.mean(ours_probs.argmax(1) == ref.argmax(1)):.0%} |")
     for name, f16 in (("float32", False), ("float16 weights", True)):
         conv = tf.lite.TFLiteConverter.from_keras_model(model.model)
         if f16:
@@ -186,8 +189,8 @@ def fer_rows(path: str, n_frames: int) -> tuple[list[str], dict]:
             rows.append(row(f"fer {label}: detect + classify, {n} face(s)", ms,
                             f"{found1:.1f} faces found/frame" if n == 1 else ""))
         gray = np.zeros((1, 64, 64), np.float32)
-        rows.append(row(f"fer {label}: classifier, 1 face", median_ms(lambda _: det._classify_emotions(gray), list(range(n_frames))),
-                        "per face"))
+        rows.append(row(f"fer {label}: classifier, 1 face",
+                        median_ms(lambda _: det._classify_emotions(gray), list(range(n_frames))), "per face"))
     return rows, key
 
 

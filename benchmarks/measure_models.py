@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 from _common import ROOT, sha256
-
 from emotion.face import INPUT_BLUR_SIGMA  # noqa: E402
 
 EVAL = ROOT / "weights" / "eval"

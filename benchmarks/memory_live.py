@@ -96,7 +96,8 @@ def main() -> None:
                                                        file=log, flush=True))
                 page.goto(f"http://127.0.0.1:{args.port}/live")
                 try:
-                    page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=args.start_timeout * 1000)
+                    start = page.frame_locator("iframe").first.get_by_role("button", name="START")
+                    start.click(timeout=args.start_timeout * 1000)
                     page.frame_locator("iframe").first.get_by_role("button", name="STOP").wait_for(timeout=120_000)
                 except Exception:
                     if args.screenshot:  # what the page showed instead

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.labels import EMOTIONS  # noqa: E402
@@ -32,7 +31,8 @@ def recall_table(metrics: dict, keys: list[str]) -> str:
 
 
 def fusion_table(metrics: dict) -> str:
-    rows = ["| pairs (label-matched) | face only | voice only | fused (default rule) | average | confidence | learned |",
+    rows = ["| pairs (label-matched) | face only | voice only | fused (default rule) | average | confidence "
+            "| learned |",
             "|---|---|---|---|---|---|---|"]
     for key, name in (("pairs_val", "unmasked faces"), ("pairs_val_masked", "masked faces")):
         m = metrics.get(key)
@@ -46,7 +46,8 @@ def fusion_table(metrics: dict) -> str:
 
 
 def commands(metrics: dict) -> str:
-    return "\n".join(f"- {key}: `{m['command']}`" for key, m in metrics.items() if isinstance(m, dict) and "command" in m)
+    return "\n".join(f"- {key}: `{m['command']}`" for key, m in metrics.items()
+                     if isinstance(m, dict) and "command" in m)
 
 
 def main() -> None:

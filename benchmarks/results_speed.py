@@ -20,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 from _common import load_note
-
 from emotion.datasets import open_dataset  # noqa: E402
 from emotion.evaluate import evaluate_faces, evaluate_voices  # noqa: E402
 

@@ -38,9 +38,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from emotion.speech import (MIN_SPEECH_SECONDS, MIN_VIBRATO, SMOOTH_HELD_PITCH, VIBRATO_CYCLE,  # noqa: E402
-                            beat_strength, detect_speech, gate_speech, held_pitch_share, pitch_track,
-                            vad_confirms, vad_speech_seconds, vibrato_strength)
+from emotion.speech import (  # noqa: E402
+    MIN_SPEECH_SECONDS,
+    MIN_VIBRATO,
+    SMOOTH_HELD_PITCH,
+    VIBRATO_CYCLE,
+    beat_strength,
+    detect_speech,
+    gate_speech,
+    held_pitch_share,
+    pitch_track,
+    vad_confirms,
+    vad_speech_seconds,
+    vibrato_strength,
+)
 from media import clicks, coloured_noise, gated, hum, tone  # noqa: E402
 from music import free_melody, music  # noqa: E402
 from sounds import everyday  # noqa: E402
@@ -74,7 +85,8 @@ def judge(x: np.ndarray) -> dict[str, bool]:
     gate = gate_speech(x)
     calls = {"gate": gate.has_speech, "silero": vad_speech_seconds(x) >= MIN_SPEECH_SECONDS}
     calls |= {f"webrtc {mode}": webrtc_speech_seconds(x, mode) >= MIN_SPEECH_SECONDS for mode in WEBRTC_MODES}
-    return calls | {"gate & silero": vad_confirms(x, gate).has_speech, "gate & webrtc 3": gate.has_speech and calls["webrtc 3"]}
+    return calls | {"gate & silero": vad_confirms(x, gate).has_speech,
+                    "gate & webrtc 3": gate.has_speech and calls["webrtc 3"]}
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -88,7 +100,8 @@ def not_speech() -> dict[str, dict[str, np.ndarray]]:
     for db in (-90, -80, -70, -60):
         for exponent, colour in ((0.0, "white"), (1.0, "pink")):
             for s in seeds:
-                silence[f"{colour} noise at {db} dBFS, seed {s}"] = coloured_noise(N, exponent, _rng(s), 10 ** (db / 20))
+                silence[f"{colour} noise at {db} dBFS, seed {s}"] = coloured_noise(N, exponent, _rng(s),
+                                                                                   10 ** (db / 20))
     noise = {}
     for db in (-40, -20, -10):
         for exponent, colour in ((0.0, "white"), (1.0, "pink"), (2.0, "brown")):
@@ -102,7 +115,8 @@ def not_speech() -> dict[str, dict[str, np.ndarray]]:
     tones |= {f"{f} Hz tone": tone(f, SECONDS) for f in (100, 150, 220, 300, 440, 1000, 2000)}
     tones |= {"square wave 150 Hz": np.sign(tone(150, SECONDS)).astype(np.float32) * 0.3,
               "beeping 440 Hz": gated(tone(440, SECONDS)), "beeping 300 Hz": gated(tone(300, SECONDS), 0.1, 0.3),
-              "beeping 150 Hz": gated(tone(150, SECONDS), 0.5, 0.2), "beeping 1 kHz": gated(tone(1000, SECONDS), 0.1, 0.1),
+              "beeping 150 Hz": gated(tone(150, SECONDS), 0.5, 0.2),
+              "beeping 1 kHz": gated(tone(1000, SECONDS), 0.1, 0.1),
               "220 Hz tone in pink noise": tone(220, SECONDS, amp=0.2) + coloured_noise(N, 1.0, _rng(0), 0.05)}
     t = np.arange(N) / SAMPLE_RATE
     for rate in (0.5, 2.0):  # a siren: pitch sweeping 600-1200 Hz
@@ -115,8 +129,10 @@ def not_speech() -> dict[str, dict[str, np.ndarray]]:
     for timbre in ("flute", "piano"):
         for depth in (0.3, 0.5, 1.0):
             for s in range(4):
-                songs[f"free melody with {depth} semitone vibrato, {timbre}, seed {s}"] = free_melody(s, timbre, vibrato=depth)
-    return {"silence (digital, room noise at -90 to -60 dBFS)": silence, "noise (white, pink, brown, bursts, clicks)": noise,
+                songs[f"free melody with {depth} semitone vibrato, {timbre}, seed {s}"] = free_melody(
+                    s, timbre, vibrato=depth)
+    return {"silence (digital, room noise at -90 to -60 dBFS)": silence,
+            "noise (white, pink, brown, bursts, clicks)": noise,
             "hum, tones, beeps, sirens": tones, "music (tests/music.py)": songs,
             "everyday sounds (tests/sounds.py)": everyday()}
 
@@ -144,7 +160,8 @@ def speech(data: Path, per_dataset: int, noisy: int, seed: int) -> Iterator[tupl
                 yield "speech + music (band), 10 dB SNR", f"{name} + band", at_snr(x, band, 10)
 
 
-def timing(detect: dict[str, Callable[[np.ndarray], bool]], windows: list[np.ndarray], repeats: int) -> dict[str, tuple[float, float]]:
+def timing(detect: dict[str, Callable[[np.ndarray], bool]], windows: list[np.ndarray],
+           repeats: int) -> dict[str, tuple[float, float]]:
     """Name -> (median wall ms, median CPU ms) per 3 s window, each detector warmed up first."""
     out = {}
     for name, fn in detect.items():
@@ -189,7 +206,8 @@ def main() -> None:
     for category, clips in silent.items():
         calls[category] = {name: judge(x) for name, x in clips.items()}
     windows += [x for clips in silent.values() for x in list(clips.values())[::6]][:20]
-    calls = {c: calls[c] for c in sorted(calls, key=lambda c: (not c.startswith("speech: "), not c.startswith("speech")))}
+    calls = {c: calls[c]
+             for c in sorted(calls, key=lambda c: (not c.startswith("speech: "), not c.startswith("speech")))}
 
     names = list(next(iter(next(iter(calls.values())).values())))
     print("% of clips called speech (speech rows: higher is better; the others: lower is better)\n")
@@ -212,7 +230,8 @@ def main() -> None:
     for d in names:
         wrong = [f"{name} ({cat.split(' (')[0]})" for cat, clips in calls.items() if not cat.startswith("speech")
                  for name, c in clips.items() if c[d]]
-        print(f"- {d} ({len(wrong)}): " + ("; ".join(wrong[:12]) + (" ..." if len(wrong) > 12 else "") if wrong else "none"))
+        listed = "; ".join(wrong[:12]) + (" ..." if len(wrong) > 12 else "") if wrong else "none"
+        print(f"- {d} ({len(wrong)}): " + listed)
     print("\nSpeech each detector rejects (count per category):\n")
     for d in names:
         lost = {cat: sum(not c[d] for c in clips.values()) for cat, clips in calls.items() if cat.startswith("speech")}

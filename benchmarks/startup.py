@@ -61,7 +61,8 @@ def main() -> None:
     print("| run | server answers (health) | models ready (first view) | first view alone | second view |\n"
           "|---|---|---|---|---|")
     for i, r in enumerate(rows, 1):
-        print(f"| {i} | {r['health']:.1f} s | {r['ready']:.1f} s | {r['first_view']:.1f} s | {r['second_view']:.1f} s |")
+        print(f"| {i} | {r['health']:.1f} s | {r['ready']:.1f} s | {r['first_view']:.1f} s "
+              f"| {r['second_view']:.1f} s |")
 
 
 if __name__ == "__main__":

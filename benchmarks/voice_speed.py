@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from _common import ROOT, load_note
-
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emotion.speech import detect_speech  # noqa: E402
 from emotion.voice import WINDOW, load_voice_model, log_mel  # noqa: E402
@@ -78,7 +77,8 @@ def main() -> None:
         path = Path(tmp) / "long.flac"
         stereo = resample_poly(long, 441, 160).astype(np.float32)
         sf.write(path, np.stack([stereo, stereo * 0.9], 1), 44_100, subtype="PCM_16")
-        files = [("long recording", path)] + ([("--file " + Path(args.file).name, Path(args.file))] if args.file else [])
+        files = [("long recording", path)]
+        files += [("--file " + Path(args.file).name, Path(args.file))] if args.file else []
         long_rows = []
         for name, p in files:
             t = time.perf_counter()

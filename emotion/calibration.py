@@ -86,7 +86,8 @@ def reliability(probs: np.ndarray, y: np.ndarray, bins: int = BINS) -> list[dict
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
     return [{"low": round(float(edges[k]), 4), "high": round(float(edges[k + 1]), 4),
-             "confidence": round(float(conf[which == k].mean()), 4), "accuracy": round(float(right[which == k].mean()), 4),
+             "confidence": round(float(conf[which == k].mean()), 4),
+             "accuracy": round(float(right[which == k].mean()), 4),
              "count": int((which == k).sum())}
             for k in range(bins) if (which == k).any()]
 

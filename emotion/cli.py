@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 
-
 def _progress(desc: str):
     """A progress-bar callback (done, total) for long runs; silent when stderr is not a terminal."""
     from tqdm import tqdm

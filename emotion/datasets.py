@@ -195,7 +195,8 @@ class Dataset:
             image_name, audio_name = _join(base, image), _join(base, audio)
             missing = [n for n in (image_name, audio_name) if n not in self.files]
             if missing:
-                left_out.append(Skip(f"{image} + {audio}", f"not in the dataset: {', '.join(missing)}", SkipCode.MISSING))
+                left_out.append(Skip(f"{image} + {audio}", f"not in the dataset: {', '.join(missing)}",
+                                     SkipCode.MISSING))
             elif label is None:
                 left_out.append(Skip(f"{image} + {audio}", f"unknown label {raw_label!r}", SkipCode.UNKNOWN_LABEL))
             else:
@@ -372,7 +373,8 @@ def _from_zip(data: bytes | Path, label: str) -> Dataset:
         raise DatasetError(f"the archive holds {len(infos)} files; the limit is {MAX_FILES}")
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_BYTES:
-        raise DatasetError(f"the archive expands to {total / 2**30:.1f} GB; the limit is {MAX_TOTAL_BYTES / 2**30:.0f} GB")
+        raise DatasetError(f"the archive expands to {total / 2**30:.1f} GB; the limit is "
+                           f"{MAX_TOTAL_BYTES / 2**30:.0f} GB")
     files: dict[str, Callable[[], bytes]] = {}
     skipped: list[dict] = []
     for info in infos:

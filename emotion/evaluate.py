@@ -16,6 +16,7 @@ from .datasets import UNGROUPED, Item
 from .images import ImageError, decode_image
 from .labels import EMOTIONS, NO_FACE
 from .readings import Progress, prob_dict
+
 BATCH = 64
 SMALL_GROUP = 30  # a group with fewer items is flagged: its figures can move a lot with a few items
 Z_95 = 1.959964  # the normal quantile for a two-sided 95% interval

@@ -11,12 +11,12 @@ reading says so; the other modality is then used alone.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .labels import EMOTIONS, NO_READING, valence
+from .labels import NO_READING, valence
 from .paths import FUSION_PARAMS
 from .readings import Reading
 

@@ -7,8 +7,6 @@ independent given the emotion, which real recordings are not.
 """
 from __future__ import annotations
 
-import io
-import shutil
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Sequence
@@ -18,7 +16,7 @@ import numpy as np
 from .audio import AudioError, decode_audio
 from .csv_out import csv_text
 from .datasets import Dataset, Groups, Item, Pair, open_dataset
-from .evaluate import grouped_metrics, groups_summary, metrics
+from .evaluate import grouped_metrics, groups_summary
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
 from .labels import EMOTIONS, NO_FACE, NO_SPEECH
@@ -190,7 +188,8 @@ class PairsReport(dict):
     """What evaluate_pairs found: a dict (the JSON the command line writes), with the views of it that the
     command line and the Results page both show."""
 
-    def scores(self, face: str = "face only", voice: str = "voice only", fused: str = "fused") -> list[tuple[str, dict]]:
+    def scores(self, face: str = "face only", voice: str = "voice only",
+               fused: str = "fused") -> list[tuple[str, dict]]:
         """(name, metrics) of each way the pairs were scored: face alone, voice alone, fused by each rule."""
         rows = [(face, self["face"]), (voice, self["voice"])]
         rows += [(f"{fused} ({rule}{', default' if rule == self['default_rule'] else ''})", m)

@@ -10,7 +10,8 @@ def predictions_table(report: dict) -> pd.DataFrame:
     """One row per item: file, true, pred, confidence, a probability column per emotion, and any notes."""
     rows = []
     for p in report.get("predictions", []):
-        row = {"file": p["file"], "true": p.get("true"), "pred": p.get("pred"), "correct": p.get("pred") == p.get("true"),
+        row = {"file": p["file"], "true": p.get("true"), "pred": p.get("pred"),
+               "correct": p.get("pred") == p.get("true"),
                "confidence": p.get("confidence")}
         probs = p.get("probabilities") or {}
         row.update({f"p_{e}": probs.get(e) for e in EMOTIONS})

@@ -18,7 +18,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-
 MAX_BATCH = 64  # larger batches run in chunks
 EXACT_BATCH = 8  # larger chunks are padded to a power of two
 # Every batch size an interpreter is made for (for warming up): 1-8, then the powers of two up to MAX_BATCH.

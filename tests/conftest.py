@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 # aiortc's SRTP library crashes (segfault in srtp_init) when first loaded after TensorFlow, and the
 # app tests load the live page (aiortc) in the same process as the model tests: load it first.
 import streamlit_webrtc  # noqa: F401,E402
+from hypothesis import settings
 
 from emotion.paths import WEIGHTS
 

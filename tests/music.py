@@ -109,5 +109,6 @@ def music(seconds: float = 3.0) -> dict[str, np.ndarray]:
     out = {k: fit(v, seconds) for k, v in pieces.items()}
     band = fit(sequence(MELODY, "organ"), seconds) * 0.5 + fit(chords(PROGRESSION, 0.75, "piano"), seconds) * 0.4
     out["band (melody, chords, drums)"] = (band + 0.5 * drums(seconds)).astype(np.float32)
-    out["melody over drums"] = (fit(sequence(LOW_MELODY, "clarinet"), seconds) * 0.6 + 0.4 * drums(seconds, 100)).astype(np.float32)
+    out["melody over drums"] = (fit(sequence(LOW_MELODY, "clarinet"), seconds) * 0.6
+                                + 0.4 * drums(seconds, 100)).astype(np.float32)
     return out

@@ -19,16 +19,15 @@ from emotion.csv_out import csv_text, safe_cell
 from emotion.datasets import open_dataset
 from emotion.draw import draw_faces, mirror
 from emotion.evaluate import evaluate_faces, metrics
-from emotion.pairs import evaluate_pairs, make_pairs, modality_reports
 from emotion.face import FaceReading
 from emotion.fusion import hybrid
 from emotion.labels import EMOTIONS
+from emotion.pairs import evaluate_pairs, make_pairs, modality_reports
 from emotion.rtc import ENV_VAR, IceConfigError, ice_servers, parse_ice_servers
 from emotion.tables import class_table, group_table, mistakes, predictions_table
 from emotion.video import VideoError, read_video
 from tests import app_media as media
 from tests.stubs import StubFaceModel, StubVoiceModel, one_hot
-
 
 # --- ICE servers --------------------------------------------------------------------------------
 
@@ -188,7 +187,8 @@ def test_read_moment_with_either_side_missing():
 def test_read_clip_makes_a_timeline_with_the_nearest_voice_window(tmp_path):
     clip = read_video(media.write_video(tmp_path / "v.mp4", seconds=4.0), "v.mp4", every=1.0)
     seen = []
-    result = read_clip(StubFaceModel("surprise"), StubVoiceModel("sad"), clip, progress=lambda d, t: seen.append((d, t)))
+    result = read_clip(StubFaceModel("surprise"), StubVoiceModel("sad"), clip,
+                       progress=lambda d, t: seen.append((d, t)))
     assert [r["time_s"] for r in result.rows] == [0, 1, 2, 3]
     assert all(r["face"] == "surprise" and r["voice"] in ("sad", "no speech") for r in result.rows)
     assert seen[-1] == (4, 4) and result.frames_with_face == 4

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from emotion.calibration import (Calibration, calibration_path, expected_calibration_error, fit_calibration,
-                                 load_calibration, reliability)
+from emotion.calibration import (
+    Calibration,
+    calibration_path,
+    expected_calibration_error,
+    fit_calibration,
+    load_calibration,
+    reliability,
+)
 
 
 def _overconfident(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

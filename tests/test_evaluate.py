@@ -9,8 +9,16 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from emotion.datasets import UNGROUPED, Item
-from emotion.evaluate import (BATCH, SMALL_GROUP, Report, evaluate_faces, group_metrics, grouped_metrics, metrics,
-                              wilson_interval)
+from emotion.evaluate import (
+    BATCH,
+    SMALL_GROUP,
+    Report,
+    evaluate_faces,
+    group_metrics,
+    grouped_metrics,
+    metrics,
+    wilson_interval,
+)
 from emotion.labels import EMOTIONS, NO_FACE, NO_SPEECH
 from media import png_bytes
 
@@ -28,7 +36,8 @@ def test_hand_computed_example():
                               [0, 1, 2]]
     assert m["per_class"]["angry"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
     assert m["per_class"]["happy"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
-    assert m["per_class"]["sad"] == {"precision": pytest.approx(2 / 3, abs=1e-4), "recall": pytest.approx(2 / 3, abs=1e-4),
+    assert m["per_class"]["sad"] == {"precision": pytest.approx(2 / 3, abs=1e-4),
+                                     "recall": pytest.approx(2 / 3, abs=1e-4),
                                      "f1": pytest.approx(2 / 3, abs=1e-4), "support": 3}
     assert m["macro_f1"] == pytest.approx((1 + 0.5 + 2 / 3) / 3, abs=1e-4)
 
@@ -194,7 +203,8 @@ def test_group_gap_names_the_best_and_worst_and_whether_it_may_be_chance():
     assert (gap["best"], gap["worst"], gap["accuracy"]) == ("a", "c", 0.75)
     assert gap["overlap"] is False  # 20/20 against 5/20: not chance
     assert out["groups"]["b"]["small"] and out["groups"]["b"]["ci_high"] - out["groups"]["b"]["ci_low"] > 0.5
-    close = grouped_metrics(["happy"] * 10, ["happy"] * 4 + ["sad"] + ["happy"] * 3 + ["sad"] * 2, ["x"] * 5 + ["y"] * 5)
+    close = grouped_metrics(["happy"] * 10, ["happy"] * 4 + ["sad"] + ["happy"] * 3 + ["sad"] * 2,
+                            ["x"] * 5 + ["y"] * 5)
     assert close["group_gap"]["overlap"] is True  # 4/5 against 3/5: within the uncertainty
 
 
@@ -202,7 +212,8 @@ def test_items_without_a_group_are_listed_last_but_not_counted_in_the_gap():
     out = grouped_metrics(["sad"] * 4, ["sad", "sad", "happy", "happy"], ["a", None, "b", None])
     assert list(out["groups"]) == ["a", "b", UNGROUPED] and out["groups"][UNGROUPED]["n"] == 2
     assert (out["group_gap"]["best"], out["group_gap"]["worst"]) == ("a", "b")
-    assert "groups" not in grouped_metrics(["sad"], ["sad"], [None]) and "groups" not in grouped_metrics(["sad"], ["sad"])
+    assert "groups" not in grouped_metrics(["sad"], ["sad"], [None])
+    assert "groups" not in grouped_metrics(["sad"], ["sad"])
 
 
 def test_report_has_groups_only_when_its_items_have_them():

@@ -140,7 +140,8 @@ def test_auto_reads_a_small_crop_whole_without_the_detector(monkeypatch):
 def crowd_of_three(faces) -> np.ndarray:
     """A 640x480 scene with three fixture faces (happy, sad, surprise) of 160 px."""
     crowd = photo_background(seed=3)
-    for (x, y), face in zip([(20, 250), (250, 60), (460, 250)], [faces["happy"][0], faces["sad"][0], faces["surprise"][0]]):
+    for (x, y), face in zip([(20, 250), (250, 60), (460, 250)],
+                            [faces["happy"][0], faces["sad"][0], faces["surprise"][0]]):
         crowd[y:y + 160, x:x + 160] = cv2.cvtColor(cv2.resize(face, (160, 160)), cv2.COLOR_GRAY2BGR)
     return crowd
 

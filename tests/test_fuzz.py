@@ -6,8 +6,7 @@ import io
 import zipfile
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from emotion.audio import AudioError, decode_audio
 from emotion.datasets import DatasetError, open_dataset

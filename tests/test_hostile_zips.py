@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from emotion import datasets
-from emotion.datasets import DatasetError, open_dataset
 from emotion.audio import SAMPLE_RATE
+from emotion.datasets import DatasetError, open_dataset
 from emotion.evaluate import evaluate_voices
 from emotion.speech import detect_speech
 from emotion.voice import VoiceReading

@@ -292,7 +292,7 @@ def test_jpeg_2000_bomb_named_jpg_is_refused_before_decoding(monkeypatch):
     for side in (32000, 20000, 10001):
         data = _j2k_header(side, side)
         assert len(data) < 100
-        with pytest.raises(ImageError, match=rf"^bomb.jpg: .*too large.*limit is 100 megapixels"):
+        with pytest.raises(ImageError, match=r"^bomb.jpg: .*too large.*limit is 100 megapixels"):
             decode_image(data, "bomb.jpg")
 
 

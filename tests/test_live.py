@@ -442,7 +442,8 @@ def test_only_sessions_reading_faces_count_as_readers():
         while not cam.snapshot().faces and time.monotonic() < deadline:
             time.sleep(0.05)
         recent = live_session.FACE_READERS.recent()
-        assert cam.reader_key in recent and mic.reader_key not in recent  # the microphone-only session never read a face
+        # the microphone-only session never read a face
+        assert cam.reader_key in recent and mic.reader_key not in recent
     finally:
         cam.stop(timeout=2)
         mic.stop(timeout=2)

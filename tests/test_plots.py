@@ -34,10 +34,12 @@ def test_confusion_heatmap_counts_and_row_shares():
 
 def test_timeline_merges_runs_and_lists_each_label_once():
     rows = [{"time_s": t, "face": f, "voice": v}
-            for t, f, v in [(0, "happy", "no speech"), (1, "happy", "no speech"), (2, "sad", "angry"), (3, "sad", "angry")]]
+            for t, f, v in [(0, "happy", "no speech"), (1, "happy", "no speech"), (2, "sad", "angry"),
+                            (3, "sad", "angry")]]
     fig = plots.timeline(rows, ("face", "voice"))
     bars = sorted((y, base, width, b.name) for b in fig.data for y, base, width in zip(b.y, b.base, b.x))
-    assert bars == [("Face", 0, 2, "happy"), ("Face", 2, 2, "sad"), ("Voice", 0, 2, "no speech"), ("Voice", 2, 2, "angry")]
+    assert bars == [("Face", 0, 2, "happy"), ("Face", 2, 2, "sad"), ("Voice", 0, 2, "no speech"),
+                    ("Voice", 2, 2, "angry")]
     assert sorted(b.name for b in fig.data) == sorted({"happy", "sad", "no speech", "angry"})  # one legend entry each
 
 

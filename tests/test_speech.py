@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from emotion.audio import SAMPLE_RATE, load_audio
-from emotion.speech import (MAX_BEAT_STRENGTH, MIN_SPEECH_SECONDS, beat_strength, detect_speech, gate_speech,
-                            vad_speech_seconds)
+from emotion.speech import (
+    MAX_BEAT_STRENGTH,
+    MIN_SPEECH_SECONDS,
+    beat_strength,
+    detect_speech,
+    gate_speech,
+    vad_speech_seconds,
+)
 from media import add_noise, clicks, coloured_noise, gated, hum, tone
 from music import free_melody, music
 from sounds import everyday
@@ -271,7 +277,8 @@ def test_detect_speech_from_several_threads_at_once(sentences):
     """The VAD keeps state between chunks: each thread has its own, so concurrent calls agree with serial ones."""
     from concurrent.futures import ThreadPoolExecutor
 
-    clips = [sentences["neutral"], EVERYDAY["birdsong, seed 0"], sentences["angry"], EVERYDAY["dog barking, seed 1"]] * 2
+    clips = [sentences["neutral"], EVERYDAY["birdsong, seed 0"], sentences["angry"],
+             EVERYDAY["dog barking, seed 1"]] * 2
     serial = [detect_speech(x).reason for x in clips]
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(lambda x: detect_speech(x).reason, clips)) == serial

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.paths import WEIGHTS
 from emotion.labels import EMOTIONS
+from emotion.paths import WEIGHTS
 
 pytestmark = [pytest.mark.trained, pytest.mark.slow]
 

@@ -78,8 +78,8 @@ def test_mixup_blends_inputs_and_labels_by_the_same_amount():
 
 
 def test_training_precision_uses_bfloat16_only_where_the_cpu_computes_it(tmp_path):
-    from emotion.train.common import training_precision
     from emotion.runtime import import_tensorflow
+    from emotion.train.common import training_precision
 
     if import_tensorflow().config.list_physical_devices("GPU"):
         pytest.skip("a GPU always trains in bfloat16")

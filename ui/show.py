@@ -112,7 +112,8 @@ def room(faces) -> None:
 
 
 def readings(face: FaceReading | None, faces: int, voice: VoiceReading | None, fused: HybridReading,
-             hybrid: bool, key: str, face_missing: str = "No face found.", voice_missing: str = "No recording.") -> None:
+             hybrid: bool, key: str, face_missing: str = "No face found.",
+             voice_missing: str = "No recording.") -> None:
     """Simple mode: face and voice side by side. Hybrid mode: the same, with the combined reading below."""
     left, right = st.columns(2, gap="medium")
     with left:

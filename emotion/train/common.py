@@ -37,7 +37,8 @@ def use_training_precision() -> str:
     return policy
 
 
-def cosine_schedule(peak_lr: float, total_steps: int, warmup_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+def cosine_schedule(peak_lr: float, total_steps: int,
+                    warmup_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """Linear warm-up to `peak_lr`, then cosine decay to zero at `total_steps`."""
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=peak_lr / 100, decay_steps=max(1, total_steps - warmup_steps), alpha=0.0,

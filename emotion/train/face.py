@@ -90,8 +90,16 @@ def train_face(data: Path, run_dir: Path, epochs: int, batch_size: int, lr: floa
     from ..runtime import import_keras
 
     keras = import_keras()
-    from .common import (EpochExport, cosine_schedule, epoch_export_path, export_float32, mean_weights,
-                         resumable_fit, steps_per_epoch, use_training_precision)
+    from .common import (
+        EpochExport,
+        cosine_schedule,
+        epoch_export_path,
+        export_float32,
+        mean_weights,
+        resumable_fit,
+        steps_per_epoch,
+        use_training_precision,
+    )
     from .face_augment import FaceBatches, with_augmenter
     from .face_model import build_face_model
 
@@ -179,7 +187,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight-decay", type=float, default=5e-3,
                         help="decoupled weight decay of the SGD optimizer (lower it if training accuracy stalls)")
     parser.add_argument("--dropout", type=float, default=0.5, help="dropout rate of the dense head")
-    parser.add_argument("--erase-prob", type=float, default=0.5, help="share of training faces with a random erased patch")
+    parser.add_argument("--erase-prob", type=float, default=0.5,
+                        help="share of training faces with a random erased patch")
     parser.add_argument("--average-last", type=int, default=1,
                         help="export the average of the last N epochs' weights (stochastic weight averaging)")
 

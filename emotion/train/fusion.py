@@ -122,7 +122,8 @@ def main(args: argparse.Namespace) -> int:
     params["rule"] = max(report["all"], key=report["all"].get)
     summary = {"params": params,
                "chosen_by": "cross-fitted fused accuracy over masked + unmasked pairs "
-                            "(2 folds split by voice speaker; parameters never scored on the pairs they were fitted on)",
+                            "(2 folds split by voice speaker; parameters never scored on the pairs they were "
+                            "fitted on)",
                "cross_fitted_accuracy": report, "pairs": str(args.pairs), "n_pairs": len(pairs),
                "command": f"python -m emotion train fusion --pairs {args.pairs} --faces {args.faces}"
                           + (f" --voice-model {args.voice_model}" if args.voice_model else "")}

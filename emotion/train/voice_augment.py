@@ -17,7 +17,8 @@ def coloured_noise(n: int, rng: np.random.Generator, exponent: float) -> np.ndar
     return (x / (x.std() + 1e-12)).astype(np.float32)
 
 
-def add_noise(x: np.ndarray, rng: np.random.Generator, snr_db: float, background: np.ndarray | None = None) -> np.ndarray:
+def add_noise(x: np.ndarray, rng: np.random.Generator, snr_db: float,
+              background: np.ndarray | None = None) -> np.ndarray:
     """Mix in noise (coloured, or a given background such as other speech) at `snr_db`."""
     if background is None:
         noise = coloured_noise(len(x), rng, rng.choice([0.0, 1.0, 1.5, 2.0]))

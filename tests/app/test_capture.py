@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests import app_media as media
 from emotion.labels import EMOTIONS
+from tests import app_media as media
 from tests.app.helpers import errors, is_emotion, live_markup, open_page, panels
 
 PAGE = "app_pages/capture.py"

@@ -46,7 +46,8 @@ def test_numbers_equal_the_command_line(tmp_path, kind, entries, report_name):
     page = _run(at)[report_name]
     expected = _cli_json(tmp_path, kind, archive)
     assert {k: page[k] for k in SAME} == {k: expected[k] for k in SAME}
-    assert [(p["file"], p["pred"]) for p in page["predictions"]] == [(p["file"], p["pred"]) for p in expected["predictions"]]
+    assert ([(p["file"], p["pred"]) for p in page["predictions"]]
+            == [(p["file"], p["pred"]) for p in expected["predictions"]])
     metric_values = {m.label: m.value for m in at.metric}
     assert metric_values["Accuracy"] == f"{expected['accuracy']:.2%}"
     assert metric_values["Items scored"] == str(expected["n"])
@@ -166,7 +167,8 @@ def test_per_group_figures_equal_the_command_line_with_the_groups_csv_of_the_zip
     assert all(set(GROUP_KEYS) <= set(g) for g in page["groups"].values())
     assert [p["group"] for p in page["predictions"]] == [p["group"] for p in expected["predictions"]]
     table = next(d.value for d in at.dataframe if "group" in d.value.columns)
-    assert list(table["group"]) == list(expected["groups"]) and list(table["items"]) == [g["n"] for g in expected["groups"].values()]
+    assert list(table["group"]) == list(expected["groups"])
+    assert list(table["items"]) == [g["n"] for g in expected["groups"].values()]
     assert table["notes"].str.contains("few items").all()  # 13 faces: every group is small
     charts = len(at.get("plotly_chart"))
     at.selectbox(key="face-group").set_value("kim").run()  # a group's confusion matrix, on demand
