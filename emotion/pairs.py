@@ -18,7 +18,7 @@ import numpy as np
 from .audio import AudioError, decode_audio
 from .csv_out import csv_text
 from .datasets import Dataset, Groups, Item, Pair, open_dataset
-from .evaluate import NO_FACE, NO_SPEECH, Progress, grouped_metrics, groups_summary, metrics
+from .evaluate import NO_FACE, NO_SPEECH, Progress, calibration_metrics, grouped_metrics, groups_summary, metrics
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
 from .labels import EMOTIONS
@@ -205,7 +205,8 @@ def modality_reports(report: dict) -> dict[str, dict]:
             if name == "fused":
                 pred.update(agreement=row["agreement"], source=row["fused_from"])
             rows.append(pred)
-        out[name] = {"kind": name, **scores, "skipped": report["skipped"], "predictions": rows}
+        out[name] = {"kind": name, **scores, **calibration_metrics(rows), "skipped": report["skipped"],
+                     "predictions": rows}
     return out
 
 
