@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .face import FACE_SIZE
+from .face import FACE_SIZE, Box, crop_face
 from .labels import EMOTIONS
 from .speech import HOP, detect_speech
 from .voice import N_FRAMES, N_MELS, WINDOW, fit_window, log_mel, log_mel_frames, speech_spans
@@ -43,7 +43,7 @@ class VoiceExplanation:
     spectrogram: np.ndarray  # (frames, N_MELS) log-mel in dB, one frame per 10 ms of the recording
     heat: np.ndarray  # (frames, N_MELS) float32 in [0, 1]; 0 outside the speech the model read
     label: str
-    probability: float  # the model's probability of `label`, averaged over the windows explained
+    probability: float  # the probability of `label` over the windows explained, as a reading gives it
     drop: float  # the largest fall of that probability when one patch was hidden (0-1)
     duration: float  # seconds of the recording
 
@@ -92,6 +92,16 @@ def occlude_face(crop: np.ndarray, x: int, y: int, side: int) -> np.ndarray:
     return out
 
 
+def face_crop(image: np.ndarray, box: Box, mask: bool = False) -> np.ndarray:
+    """The (48, 48) crop a face reading of `box` in a BGR/gray `image` was made from; with `mask`, the simulated
+    mask is drawn on the face first, as the reading did."""
+    if mask:
+        from .masks import apply_mask
+
+        image = apply_mask(image, box)
+    return crop_face(image, box)
+
+
 def explain_face(model: Any, crop: np.ndarray, label: str | None = None) -> FaceExplanation:
     """Occlusion map of a (48, 48) uint8 face crop for `label` (default: the model's top label).
 
@@ -112,8 +122,9 @@ def explain_face(model: Any, crop: np.ndarray, label: str | None = None) -> Face
     return FaceExplanation(crop, heat, EMOTIONS[k], float(probs[0, k]), float(max(0.0, falls.max())))
 
 
-def _window_heat(model: Any, window: np.ndarray, k: int | None) -> tuple[np.ndarray, float, float, int]:
-    """(heat (N_FRAMES, N_MELS) as falls of the probability, probability, largest fall, target) of one window."""
+def _window_heat(model: Any, window: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """(heat (N_FRAMES, N_MELS): the fall of emotion k's probability when each patch is hidden, the largest
+    fall) of one 3 s window."""
     features = log_mel(window)
     fill = float(features.mean())
     spots = [(t, m) for t in range(0, N_FRAMES, VOICE_PATCH_FRAMES) for m in range(0, N_MELS, VOICE_PATCH_MELS)]
@@ -121,12 +132,11 @@ def _window_heat(model: Any, window: np.ndarray, k: int | None) -> tuple[np.ndar
     for i, (t, m) in enumerate(spots, start=1):
         batch[i, t:t + VOICE_PATCH_FRAMES, m:m + VOICE_PATCH_MELS] = fill
     probs = model.predict(batch)
-    k = int(np.argmax(probs[0])) if k is None else k
     falls = probs[0, k] - probs[1:, k]
     heat = np.zeros((N_FRAMES, N_MELS), np.float32)
     for (t, m), fall in zip(spots, falls):
         heat[t:t + VOICE_PATCH_FRAMES, m:m + VOICE_PATCH_MELS] = fall
-    return heat, float(probs[0, k]), float(falls.max()), k
+    return heat, float(falls.max())
 
 
 def explain_voice(model: Any, audio: np.ndarray, label: str | None = None) -> VoiceExplanation | None:
@@ -144,26 +154,25 @@ def explain_voice(model: Any, audio: np.ndarray, label: str | None = None) -> Vo
     if len(spans) > MAX_VOICE_WINDOWS:
         keep = np.linspace(0, len(spans) - 1, MAX_VOICE_WINDOWS).round().astype(int)
         spans, weights = [spans[i] for i in keep], weights[keep]
-    if label is None:  # the label of the windows read together, as a reading gives it
-        label = EMOTIONS[int(np.argmax((model.predict(np.stack([log_mel(fit_window(audio[a:b])) for a, b in spans]))
-                                         * weights[:, None]).sum(0)))]
-    k = _target(np.zeros(len(EMOTIONS)), label)
+    windows = [fit_window(audio[a:b]) for a, b in spans]
+    mean = (model.predict(np.stack([log_mel(w) for w in windows])) * weights[:, None]).sum(0) / weights.sum()
+    calibration = getattr(model, "calibration", None)  # as a reading: the windows' mean, calibrated
+    mean = calibration.apply(mean) if calibration is not None else mean
+    k = _target(mean, label)
     spectrogram = log_mel_frames(audio)
     frames = len(spectrogram)
     total, covered = np.zeros((frames, N_MELS)), np.zeros((frames, 1))
-    probability = drop = 0.0
-    for (a, b), weight in zip(spans, weights):
-        heat, p, fall, _ = _window_heat(model, fit_window(audio[a:b]), k)
+    drop = 0.0
+    for (a, b), window, weight in zip(spans, windows, weights):
+        heat, fall = _window_heat(model, window, k)
         # where each window frame lies in the recording (a short span is repeated to fill the window)
         offsets = (np.arange(N_FRAMES) * HOP) % max(b - a, 1) if b - a < WINDOW else np.arange(N_FRAMES) * HOP
         rows = np.clip((a + offsets) // HOP, 0, frames - 1)
         np.add.at(total, rows, heat * weight)
         np.add.at(covered, rows, weight)
-        probability += p * weight
         drop = max(drop, fall)
     heat = _normalise(total / np.maximum(covered, 1e-9))
-    return VoiceExplanation(spectrogram, heat, EMOTIONS[k], probability / float(weights.sum()), max(0.0, drop),
-                            len(audio) / SAMPLE_RATE)
+    return VoiceExplanation(spectrogram, heat, EMOTIONS[k], float(mean[k]), max(0.0, drop), len(audio) / SAMPLE_RATE)
 
 
 # --- pictures ------------------------------------------------------------------------------------

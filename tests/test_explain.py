@@ -79,7 +79,9 @@ def test_voice_explanation_time_axis_is_the_recordings(voice_model, speech_files
     assert e.heat.shape == e.spectrogram.shape == (frames, N_MELS)
     assert e.duration == pytest.approx(len(audio) / SAMPLE_RATE)
     assert len(e.times) == frames and abs(e.times[-1] - e.duration) < 0.02
-    assert e.heat.max() == pytest.approx(1.0) and e.label == voice_model.read(audio).label
+    reading = voice_model.read(audio)
+    assert e.heat.max() == pytest.approx(1.0) and e.label == reading.label
+    assert e.probability == pytest.approx(reading.confidence, abs=1e-4)  # the windows a reading uses, calibrated
     assert not e.heat[: int(1.0 * SAMPLE_RATE) // 160].any()  # the first second is silence, outside the windows read
     start, end, low, high = e.peak()
     assert 1.0 <= start < end <= e.duration and 50 <= low < high <= 8000
