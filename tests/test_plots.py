@@ -78,8 +78,9 @@ def test_reliability_diagram_has_a_bar_per_bin_and_the_diagonal():
     probs = np.array([[0.9] + [0.1 / 6] * 6, [0.9] + [0.1 / 6] * 6, [0.4, 0.3, 0.3, 0, 0, 0, 0]])
     table = reliability(probs, np.array([0, 1, 0]))
     fig = plots.reliability_diagram(table)
-    bars, diagonal = fig.data
+    bars, gaps, diagonal = fig.data
     assert len(bars.x) == len(table) == 2
-    np.testing.assert_allclose(sorted(bars.y), [0.5, 1.0])  # 90% sure: right once in two; 40% sure: right
+    np.testing.assert_allclose(bars.y, [1.0, 0.5])  # 40% sure: right; 90% sure: right once in two
+    np.testing.assert_allclose(np.add(gaps.base, gaps.y), [0.4, 0.9], atol=1e-4)  # each gap ends at the confidence
     assert list(diagonal.x) == [0, 1] and list(diagonal.y) == [0, 1]
     assert len(plots.reliability_diagram([]).data) == 1  # no items: the diagonal alone

@@ -70,8 +70,8 @@ def _reliability(name: str, result: dict) -> None:
     st.markdown("**How sure, and how often right**")
     st.plotly_chart(plots.reliability_diagram(result["reliability"]), key=f"{name}-reliability", config=CHART_CONFIG)
     st.caption(f"Each bar gathers the items read with about the same confidence; its height is how often the top "
-               f"label was right. Bars on the dashed line mean the confidence can be taken at its word; below it, "
-               f"Moodlens is surer than it should be. Calibration error (ECE): {result['ece']:.1%}.")
+               f"label was right, and the red stretch reaches up (or down) to how sure Moodlens was. Bars on the dashed "
+               f"line mean the confidence can be taken at its word; below it, Moodlens is surer than it should be. Calibration error (ECE): {result['ece']:.1%}.")
 
 
 def _groups(name: str, result: dict) -> None:
