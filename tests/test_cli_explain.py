@@ -60,7 +60,8 @@ def test_the_module_runs_explain_from_the_shell(tmp_path, face_files):
     done = subprocess.run([sys.executable, "-m", "emotion", "explain", str(face_files["sad"][0]), "--out",
                            str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["written"] == [str(tmp_path / f"{face_files['sad'][0].stem}-face1.png")]
+    written = json.loads(done.stdout.splitlines()[-1])["written"]
+    assert written == [str(tmp_path / f"{face_files['sad'][0].stem}-face1.png")]
     missing = subprocess.run([sys.executable, "-m", "emotion", "explain", "nope.png"], capture_output=True, text=True,
                              timeout=120)
     assert missing.returncode == 2 and "--out" in missing.stderr
