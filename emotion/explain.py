@@ -226,13 +226,22 @@ def voice_picture(explanation: VoiceExplanation, width: int = 720, height: int =
 
 
 def with_caption(image: np.ndarray, text: str) -> np.ndarray:
-    """`image` (BGR) with a white strip below holding one line of `text`, for files (the pages caption below)."""
-    scale = 0.5
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    width = max(image.shape[1], w + 16)
-    out = np.full((image.shape[0] + h + base + 16, width, 3), 255, np.uint8)
+    """`image` (BGR) with a white strip below holding `text`, wrapped to the picture's width (at least 400 px),
+    for files (the pages caption below)."""
+    scale, font = 0.5, cv2.FONT_HERSHEY_SIMPLEX
+    width = max(image.shape[1], 400)
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(trial, font, scale, 1)[0][0] <= width - 16:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    height = cv2.getTextSize("Ag", font, scale, 1)[0][1] + 10
+    out = np.full((image.shape[0] + height * len(lines) + 10, width, 3), 255, np.uint8)
     out[:image.shape[0], :image.shape[1]] = image
-    _text(out, text, 8, image.shape[0] + h + 8, scale)
+    for i, line in enumerate(lines):
+        _text(out, line, 8, image.shape[0] + height * (i + 1), scale)
     return out
 
 
