@@ -12,7 +12,7 @@ from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
 from emotion.video import MAX_SECONDS as VIDEO_SECONDS, VIDEO_EXTENSIONS, VideoError, read_video
-from ui import settings, show
+from ui import explanations, settings, show
 from ui.models import models
 from ui.uploads import decode
 
@@ -42,6 +42,14 @@ def show_moment(image, audio, key: str) -> None:
         show.readings(moment.face, len(moment.faces), moment.voice, moment.hybrid, hybrid, key,
                       face_missing="No picture." if image is None else "No face found in the picture.",
                       voice_missing="No recording.")
+    if moment.face is not None or moment.voice is not None:  # why: under the readings, face left, voice right
+        why_face, why_voice = st.columns([2, 3], gap="large")
+        if moment.face is not None:
+            with why_face:
+                explanations.face(face_model, image, moment.face, mask=mask)
+        if moment.voice is not None:
+            with why_voice:
+                explanations.voice(voice_model, audio, moment.voice)
 
 
 photo_tab, upload_tab, video_tab = st.tabs(["Photo and voice", "Upload files", "Video"])

@@ -9,7 +9,7 @@ from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streame
 from emotion import plots
 from emotion.live_session import LiveAnalyser
 from emotion.rtc import IceConfigError, ice_servers
-from ui import settings, show
+from ui import explanations, settings, show
 from ui.models import models
 
 INPUTS = {"both": "Camera and microphone", "camera": "Camera only", "microphone": "Microphone only"}
@@ -125,6 +125,18 @@ def current_readings() -> None:
 
 with readings_col:
     current_readings()
+    # Why: freeze the face in view now and show what the model looked at (the stream goes on).
+    if st.button("Freeze this face and explain", key="live-freeze", icon="🔍",
+                 help="Keeps the current face and shows which parts of it the model's reading came from."):
+        st.session_state["live_frozen"] = live.latest_face()
+        if st.session_state["live_frozen"] is None:
+            st.info("No face in view to freeze: look at the camera and click again.", icon="🙂")
+    frozen = st.session_state.get("live_frozen")
+    if frozen is not None:
+        with st.container(border=True):
+            st.markdown(show.headline(frozen.face.label, frozen.face.confidence)
+                        + f" &nbsp;·&nbsp; frozen at {frozen.seconds:.0f} s")
+            explanations.face(face_model, frozen.image, frozen.face, mask=frozen.mask)
 
 
 @st.fragment(run_every=3.0 if streaming else None)

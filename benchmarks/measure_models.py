@@ -40,7 +40,7 @@ def summary(report: dict, data: str, command: str) -> dict:
     return {"data": data, "n": report["n"], "accuracy": round(report["accuracy"], 4),
             "macro_f1": round(report["macro_f1"], 4),
             "recall": {k: round(v["recall"], 4) for k, v in report["per_class"].items() if v["support"]},
-            "command": command}
+            **({"ece": report["ece"]} if "ece" in report else {}), "command": command}
 
 
 def read_report(out: Path) -> dict:

@@ -1,4 +1,4 @@
-"""Command line: python -m emotion {predict,evaluate,train,...}."""
+"""Command line: python -m emotion {predict,explain,evaluate,train,...}."""
 import sys
 
 from .cli import main

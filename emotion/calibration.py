@@ -33,7 +33,7 @@ class Calibration:
     def save(self, model_path: Path) -> Path:
         path = calibration_path(model_path)
         path.write_text(json.dumps({"temperature": round(self.temperature, 4),
-                                    "bias": {e: round(b, 4) for e, b in zip(EMOTIONS, self.bias)},
+                                    "bias": {e: round(b, 4) + 0.0 for e, b in zip(EMOTIONS, self.bias)},
                                     "fitted_on": self.fitted_on}, indent=1) + "\n")
         return path
 

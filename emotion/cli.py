@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--faces", choices=FACE_MODES, default=FaceMode.AUTO.value)
     predict.add_argument("--mask", action="store_true", help="draw a simulated mask on each face first")
 
+    explain = sub.add_parser("explain", help="draw what the models looked at / listened to (one PNG per face "
+                                             "and per recording)")
+    explain.add_argument("files", nargs="+", type=Path)
+    explain.add_argument("--out", type=Path, required=True, help="folder for the PNG files (made if missing)")
+    explain.add_argument("--faces", choices=["auto", "detect", "whole"], default="auto")
+
     evaluate = sub.add_parser("evaluate", help="measure accuracy on a labelled folder or .zip")
     kinds = evaluate.add_subparsers(dest="kind", required=True)
     face = kinds.add_parser("face", help="images, one folder per emotion")
@@ -108,6 +114,75 @@ def run_predict(args: argparse.Namespace) -> int:
             else:
                 raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
         except (ImageError, AudioError, FileNotFoundError, ValueError) as exc:
+            out["error"] = str(exc)
+            failed += 1
+        print(json.dumps(out), flush=True)
+    return 1 if failed else 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """One PNG per face (`<name>-face<N>.png`) and per recording (`<name>-voice.png`) in --out, a JSON line per
+    file; exit status 1 when a file could not be read or held nothing to explain (no face, no speech)."""
+    import cv2
+
+    from .audio import AUDIO_EXTENSIONS, AudioError, load_audio
+    from .explain import (
+        explain_face,
+        explain_voice,
+        face_caption,
+        face_picture,
+        voice_caption,
+        voice_picture,
+        with_caption,
+    )
+    from .face import crop_face, load_face_model, locate_faces
+    from .images import IMAGE_EXTENSIONS, ImageError, load_image
+    from .voice import load_voice_model
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot make the folder {args.out} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    taken: set[str] = set()
+
+    def write(stem: str, picture) -> str:
+        name, n = f"{stem}.png", 1
+        while name in taken:  # two inputs with the same name from different folders
+            n += 1
+            name = f"{stem}-{n}.png"
+        taken.add(name)
+        target = args.out / name
+        if not cv2.imwrite(str(target), picture):
+            raise OSError(f"{target}: could not be written")
+        return str(target)
+
+    failed = 0
+    for path in args.files:
+        out: dict = {"file": str(path), "written": []}
+        suffix = path.suffix.lower()
+        try:
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no such file")
+            if suffix in IMAGE_EXTENSIONS:
+                model = load_face_model()
+                image, boxes, _ = locate_faces(load_image(path), mode=args.faces)
+                if not boxes:
+                    raise ValueError(f"{path.name}: no face found")
+                for i, box in enumerate(boxes, start=1):
+                    e = explain_face(model, crop_face(image, box))
+                    out["written"].append(write(f"{path.stem}-face{i}", with_caption(face_picture(e), face_caption(e))))
+            elif suffix in AUDIO_EXTENSIONS:
+                model = load_voice_model()
+                audio = load_audio(path)
+                reading = model.read(audio)
+                e = explain_voice(model, audio, label=reading.label if reading.has_speech else None)
+                if e is None:
+                    raise ValueError(f"{path.name}: no speech ({reading.reason or 'nothing to read'})")
+                out["written"].append(write(f"{path.stem}-voice", with_caption(voice_picture(e), voice_caption(e))))
+            else:
+                raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
+        except (ImageError, AudioError, OSError, ValueError) as exc:
             out["error"] = str(exc)
             failed += 1
         print(json.dumps(out), flush=True)
@@ -231,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "predict":
         return run_predict(args)
+    if args.command == "explain":
+        return run_explain(args)
     if args.command == "evaluate":
         return run_evaluate(args)
     if args.command == "make-pairs":

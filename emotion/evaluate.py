@@ -134,6 +134,19 @@ def groups_summary(result: dict, title: str = "per group") -> list[str]:
     return lines
 
 
+def calibration_metrics(rows: Sequence[dict]) -> dict:
+    """`ece` (top-label, calibration.BINS bins) and the `reliability` table (bin range, confidence, accuracy,
+    count) over the prediction rows that carry probabilities; {} when none do."""
+    from .calibration import expected_calibration_error, reliability
+
+    rows = [r for r in rows if r.get("probabilities") and r.get("true") in EMOTIONS]
+    if not rows:
+        return {}
+    probs = np.array([[r["probabilities"][e] for e in EMOTIONS] for r in rows], float)
+    y = np.array([EMOTIONS.index(r["true"]) for r in rows])
+    return {"ece": round(expected_calibration_error(probs, y), 4), "reliability": reliability(probs, y)}
+
+
 @dataclass
 class Report:
     """What an evaluation found: metrics, every prediction, and the files it skipped."""
@@ -148,14 +161,16 @@ class Report:
         groups = [p.get("group") for p in scored] if any("group" in p for p in scored) else None
         return {"kind": self.kind, **self.settings,
                 **grouped_metrics([p["true"] for p in scored], [p["pred"] for p in scored], groups),
-                "skipped": self.skipped, "predictions": self.predictions}
+                **calibration_metrics(scored), "skipped": self.skipped, "predictions": self.predictions}
 
     def summary(self) -> str:
         """A readable summary for a terminal."""
         d = self.to_dict()
         lines = [f"{self.kind} evaluation: {d['n']} items, {len(self.skipped)} skipped"]
         if d["n"]:
-            lines.append(f"accuracy {d['accuracy']:.2%}   macro F1 {d['macro_f1']:.3f}")
+            lines.append(f"accuracy {d['accuracy']:.2%}   macro F1 {d['macro_f1']:.3f}"
+                         + (f"   ECE {d['ece']:.3f} (calibration error: 0 = confidence matches accuracy)"
+                            if "ece" in d else ""))
             lines.append(f"{'class':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
             for lab, s in d["per_class"].items():
                 lines.append(f"{lab:<10}{s['precision']:>10.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}{s['support']:>9}")

@@ -144,7 +144,8 @@ class FaceModel:
 
     Predictions run the Keras model converted to TFLite with int8 weights (see tflite.py): about ten
     times faster, within 0.2 points of the float model on FER2013 val; the model card is measured this way.
-    Crops are softened first (see soften) and averaged with their mirror image.
+    Crops are softened first (see soften) and averaged with their mirror image, and the probabilities are
+    calibrated (`<model>.calibration.json` beside the model, see calibration.py; the identity when absent).
     """
 
     def __init__(self, path: Path = FACE_WEIGHTS, flip_average: bool = True,
@@ -155,19 +156,21 @@ class FaceModel:
         import keras
 
         from . import layers  # noqa: F401  (registers the custom layers used in the file)
+        from .calibration import load_calibration
         from .tflite import TFLiteModel
 
         if not Path(path).exists():
             raise FileNotFoundError(f"face model not found at {path}")
         self.path = Path(path)
         self.model = keras.models.load_model(path, compile=False)
+        self.calibration = load_calibration(self.path)  # identity when the model has none
         self.flip_average = flip_average
         self.blur_sigma = blur_sigma
         self._call = TFLiteModel(self.model, int8_weights=True)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 7) for uint8 crops (N, 48, 48), softened (see soften) and averaged with the
-        mirror image."""
+        """Calibrated probabilities (N, 7) for uint8 crops (N, 48, 48), softened (see soften) and averaged
+        with the mirror image."""
         crops = np.asarray(crops).reshape(-1, FACE_SIZE, FACE_SIZE)
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
@@ -178,7 +181,7 @@ class FaceModel:
             probs = (probs[: len(crops)] + probs[len(crops):]) / 2
         else:
             probs = self._call(crops)
-        return probs.astype(np.float32)
+        return self.calibration.apply(probs)
 
     def warm_up(self, detector: str = DEFAULT_DETECTOR) -> None:
         """Run once so the first real frame does not pay for graph tracing or loading the detector."""

@@ -7,6 +7,9 @@ Fusion rules (all take the two probability vectors over EMOTIONS):
               temperatures and weight fitted on validation pairs (weights/fusion.json)
 A missing or unusable modality (no face, no speech, confidence below the floor) is left out and the
 reading says so; the other modality is then used alone.
+The readings' probabilities come already calibrated by their models (`<model>.calibration.json`, see
+calibration.py), and the learned rule is fitted on such readings: after changing a model's calibration,
+fit it again (`python -m emotion train fusion`).
 """
 from __future__ import annotations
 

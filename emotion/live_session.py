@@ -61,6 +61,16 @@ class LiveSnapshot:
         return self.video_active or self.audio_active
 
 
+@dataclass(frozen=True)
+class FaceFrame:
+    """A frame the faces were read from and its main face, kept so the page can freeze and explain it."""
+
+    image: np.ndarray  # the mirrored BGR frame, as read
+    face: FaceReading  # its largest face, as read from this frame (not smoothed)
+    mask: bool  # whether the simulated mask was drawn on the faces
+    seconds: float  # when, in seconds since the session's first media
+
+
 class LiveAnalyser:
     """Thread-safe live reading of faces (video) and voice (audio); see the module docstring."""
 
@@ -81,6 +91,7 @@ class LiveAnalyser:
         self._lock = threading.Lock()
         self._mask = False
         self._faces: tuple[FaceReading, ...] = ()
+        self._read_frame: FaceFrame | None = None  # the latest frame with a face, for latest_face
         self._faces_time = self._face_seen = -math.inf
         self._face_ms = 0.0
         self._voice: VoiceReading | None = None
@@ -153,6 +164,8 @@ class LiveAnalyser:
             self._face_ms = (time.perf_counter() - began) * 1000
             if faces:
                 self._face_seen = now
+                start = self._start if self._start is not None else now
+                self._read_frame = FaceFrame(view, faces[0], mask, now - start)
             elif now - self._face_seen > self._hold():
                 self.smoother.reset()
         return faces
@@ -194,6 +207,14 @@ class LiveAnalyser:
                         audio_active=now - self._last_audio <= MEDIA_HOLD, face_ms=self._face_ms, error=self._error)
         return LiveSnapshot(hybrid=hybrid(face, voice), **snap)
 
+    def latest_face(self) -> FaceFrame | None:
+        """The latest frame with a face and that face, while it is still shown (None when no face lately)."""
+        now = self.clock()
+        with self._lock:
+            if self._read_frame is None or not self._faces or now - self._faces_time > self._hold():
+                return None
+            return self._read_frame
+
     def _hold(self) -> float:
         """How long a face reading stays shown: `face_hold`, or longer when readings are slow (call with the lock)."""
         return max(self.face_hold, 2.0 * self._face_ms / 1000.0)
@@ -210,6 +231,7 @@ class LiveAnalyser:
         self.smoother.reset()
         with self._lock:
             self._faces, self._voice, self._start, self._video_frames = (), None, None, 0
+            self._read_frame = None
 
     def _row(self, snap: LiveSnapshot, now: float) -> dict:
         with self._lock:

@@ -16,7 +16,7 @@ import numpy as np
 from .audio import AudioError, decode_audio
 from .csv_out import csv_text
 from .datasets import Dataset, Groups, Item, Pair, open_dataset
-from .evaluate import grouped_metrics, groups_summary
+from .evaluate import calibration_metrics, grouped_metrics, groups_summary
 from .fusion import RULES, hybrid, load_params
 from .images import ImageError, decode_image
 from .labels import EMOTIONS, NO_FACE, NO_SPEECH
@@ -216,7 +216,8 @@ class PairsReport(dict):
                 if name == "fused":
                     pred.update(agreement=row["agreement"], source=row["fused_from"])
                 rows.append(pred)
-            out[name] = {"kind": name, **scores, "skipped": self["skipped"], "predictions": rows}
+            out[name] = {"kind": name, **scores, **calibration_metrics(rows), "skipped": self["skipped"],
+                         "predictions": rows}
         return out
 
     def summary(self) -> str:

@@ -1,4 +1,5 @@
-"""Plotly figures: probability bars, confusion matrices, a timeline of readings, and the room over time."""
+"""Plotly figures: probability bars, confusion matrices, a timeline of readings, the room over time, and the
+reliability diagram."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -129,4 +130,37 @@ def room_timeline(rows: Sequence[dict], title: str = "") -> go.Figure:
                       hovermode="x unified")
     fig.update_xaxes(title="seconds", rangemode="tozero")
     fig.update_yaxes(title="share of faces", range=[0, 1], tickformat=".0%", fixedrange=True)
+    return fig
+
+
+def reliability_diagram(table: Sequence[dict], title: str = "") -> go.Figure:
+    """How sure against how often right: one bar per confidence bin (height: the share of its items whose top
+    label was right), a red stretch from there to the bin's mean confidence (the gap, which the ECE averages),
+    and the diagonal a perfectly calibrated model would follow.
+
+    `table` is `calibration.reliability`'s: rows with low, high, confidence, accuracy, count.
+    """
+    fig = go.Figure()
+    if table:
+        x = [(r["low"] + r["high"]) / 2 for r in table]
+        width = [(r["high"] - r["low"]) * 0.92 for r in table]
+        info = [[r["low"], r["high"], r["confidence"], r["count"], r["accuracy"]] for r in table]
+        fig.add_trace(go.Bar(
+            x=x, y=[r["accuracy"] for r in table], width=width, name="how often right", customdata=info,
+            marker_color="#1F77B4",
+            hovertemplate="%{customdata[0]:.0%}-%{customdata[1]:.0%} sure (mean %{customdata[2]:.0%}): "
+                          "right %{y:.0%} of the time, %{customdata[3]} items<extra></extra>"))
+        fig.add_trace(go.Bar(
+            x=x, y=[r["confidence"] - r["accuracy"] for r in table], base=[r["accuracy"] for r in table],
+            width=width, name="gap to how sure it was", customdata=info,
+            marker=dict(color="rgba(214, 39, 40, 0.25)", line=dict(color="#D62728", width=1)),
+            hovertemplate="said %{customdata[2]:.0%}, right %{customdata[4]:.0%} of the time "
+                          "(%{customdata[3]} items)<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line=dict(color="#7F7F7F", dash="dash"), hoverinfo="skip"))
+    fig.update_layout(title=title or None, height=320, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      font=FONT, bargap=0, barmode="overlay",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    fig.update_xaxes(title="how sure the model was (top label)", range=[0, 1], tickformat=".0%", fixedrange=True)
+    fig.update_yaxes(title="how often it was right", range=[0, 1], tickformat=".0%", fixedrange=True)
     return fig

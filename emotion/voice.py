@@ -73,28 +73,33 @@ def fit_window(segment: np.ndarray, length: int = WINDOW) -> np.ndarray:
     return segment[:length]
 
 
-def speech_windows(audio: np.ndarray, activity: SpeechActivity) -> tuple[list[np.ndarray], np.ndarray]:
-    """3 s windows over the speech (hop 1.5 s) and the voiced seconds in each (used as weights)."""
+def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The sample ranges (start, end) of the 3 s windows over the speech (hop 1.5 s) and the voiced seconds in
+    each (used as weights). A range shorter than a window is repeated to fill it (see fit_window)."""
     start, end = activity.span()
-    segment = audio[start:end]
+    length = end - start
     voiced = activity.frames.astype(np.float32)
     frames_per_sample = 1 / HOP
-    if len(segment) <= WINDOW:
-        return [fit_window(segment)], np.array([max(activity.voiced_seconds, 1e-3)])
-    windows, weights = [], []
-    for s in range(0, len(segment) - WINDOW // 2, WINDOW // 2):
-        chunk = segment[s:s + WINDOW]
-        if len(chunk) < WINDOW:  # last window: align to the end instead of padding
-            chunk = segment[-WINDOW:]
-            s = len(segment) - WINDOW
+    if length <= WINDOW:
+        return [(start, end)], np.array([max(activity.voiced_seconds, 1e-3)])
+    spans, weights = [], []
+    for s in range(0, length - WINDOW // 2, WINDOW // 2):
+        if s + WINDOW > length:  # last window: align to the end instead of padding
+            s = length - WINDOW
         a = int((start + s) * frames_per_sample)
         speech = float(voiced[a:a + N_FRAMES].sum() * HOP / SAMPLE_RATE)
         if speech >= MIN_WINDOW_SPEECH:
-            windows.append(chunk)
+            spans.append((start + s, start + s + WINDOW))
             weights.append(speech)
-    if not windows:  # speech spread too thin for any window: read the loudest one
-        return [fit_window(segment)], np.array([max(activity.voiced_seconds, 1e-3)])
-    return windows, np.asarray(weights)
+    if not spans:  # speech spread too thin for any window: read the loudest one
+        return [(start, start + WINDOW)], np.array([max(activity.voiced_seconds, 1e-3)])
+    return spans, np.asarray(weights)
+
+
+def speech_windows(audio: np.ndarray, activity: SpeechActivity) -> tuple[list[np.ndarray], np.ndarray]:
+    """3 s windows over the speech (hop 1.5 s) and the voiced seconds in each (used as weights)."""
+    spans, weights = speech_spans(activity)
+    return [fit_window(audio[a:b]) for a, b in spans], weights
 
 
 class VoiceModel:

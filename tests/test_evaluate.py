@@ -237,3 +237,23 @@ def test_evaluate_faces_puts_each_items_group_in_its_row():
     report = evaluate_faces(items, BrightnessModel(), "whole")
     assert [p["group"] for p in report.predictions] == ["kim", "lee", "kim"]
     assert list(report.to_dict()["groups"]) == ["kim", "lee"]
+
+
+def test_report_has_the_ece_and_a_reliability_table_when_it_has_probabilities():
+    sure = {e: (0.94 if e == "happy" else 0.01) for e in EMOTIONS}  # 94% sure it is happy
+    rows = [{"file": f"{i}.jpg", "true": "happy" if i < 3 else "sad", "pred": "happy", "probabilities": sure}
+            for i in range(4)] + [{"file": "x.jpg", "true": "sad", "pred": NO_FACE, "confidence": 0.0}]
+    d = json.loads(Report("face", predictions=rows).to_json())
+    assert d["ece"] == pytest.approx(0.94 - 0.75, abs=1e-4)  # one bin: 94% sure, right 3 times in 4
+    assert d["reliability"] == [{"low": pytest.approx(14 / 15, abs=1e-4), "high": 1.0, "confidence": 0.94,
+                                 "accuracy": 0.75, "count": 4}]
+    assert "ECE 0.190" in Report("face", predictions=rows).summary()
+    without = json.loads(Report("voice", predictions=[{"file": "a.wav", "true": "sad", "pred": NO_SPEECH}]).to_json())
+    assert "ece" not in without and "reliability" not in without
+
+
+def test_evaluate_faces_report_carries_the_ece():
+    items = [Item(f"{EMOTIONS[k]}/{k}.png", "image", EMOTIONS[k], "folder", lambda k=k: flat_image(k)) for k in range(7)]
+    d = evaluate_faces(items, BrightnessModel(), mode="whole").to_dict()
+    assert d["accuracy"] == 1.0 and d["ece"] == pytest.approx(1 - (0.9 + 0.1 / 7), abs=1e-3)
+    assert sum(b["count"] for b in d["reliability"]) == 7

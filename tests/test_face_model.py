@@ -185,3 +185,22 @@ def test_predict_is_safe_from_several_threads_and_batch_sizes(face_model, faces)
         results = list(pool.map(face_model.predict, jobs))
     for job, probs in zip(jobs, results):
         np.testing.assert_allclose(probs, alone[: len(job)], atol=1e-5)
+
+
+def test_the_face_model_applies_the_calibration_stored_beside_it(face_model, faces, tmp_path):
+    from emotion.calibration import Calibration
+    from emotion.face import FaceModel
+
+    crops = np.stack(list(faces.values()))
+    copy = tmp_path / "face.keras"
+    copy.write_bytes(face_model.path.read_bytes())
+    calibration = Calibration(2.0, fitted_on="a test")
+    calibration.save(copy)
+    calibrated = FaceModel(copy)
+    assert calibrated.calibration == calibration
+    p = calibrated.predict(crops)
+    calibrated.calibration = Calibration()  # the identity: the model's own probabilities
+    raw = calibrated.predict(crops)
+    check_probabilities(p, len(crops))
+    np.testing.assert_allclose(p, calibration.apply(raw), atol=1e-5)
+    assert (p.argmax(1) == raw.argmax(1)).all() and (p.max(1) < raw.max(1)).all()  # same labels, less sure

@@ -145,3 +145,24 @@ def test_load_params(tmp_path):
     loaded = load_params(path)
     assert loaded["rule"] == "learned" and loaded["face_weight"] == 0.7
     assert loaded["voice_temperature"] == DEFAULT_PARAMS["voice_temperature"]
+
+
+@pytest.mark.slow
+def test_the_fused_reading_is_made_of_the_calibrated_probabilities_of_the_readings(face_model, voice_model,
+                                                                                   speech_files, monkeypatch):
+    import cv2
+
+    from emotion.analyse import read_moment
+    from emotion.audio import load_audio
+    from emotion.calibration import Calibration
+    from media import face_photo
+
+    image = face_photo(cv2.imread(str(speech_files["happy"].parents[1] / "faces" / "happy_1245723.jpg"), 0))
+    audio = load_audio(speech_files["happy"])
+    raw = read_moment(face_model, voice_model, image, audio, rule="average")
+    monkeypatch.setattr(face_model, "calibration", Calibration(2.0))
+    monkeypatch.setattr(voice_model, "calibration", Calibration(0.5))
+    moment = read_moment(face_model, voice_model, image, audio, rule="average")
+    np.testing.assert_allclose(moment.face.probs, Calibration(2.0).apply(raw.face.probs), atol=1e-5)
+    np.testing.assert_allclose(moment.voice.probs, Calibration(0.5).apply(raw.voice.probs), atol=1e-5)
+    np.testing.assert_allclose(moment.hybrid.probs, (moment.face.probs + moment.voice.probs) / 2, atol=1e-5)

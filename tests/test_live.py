@@ -448,3 +448,22 @@ def test_only_sessions_reading_faces_count_as_readers():
         cam.stop(timeout=2)
         mic.stop(timeout=2)
     assert cam.reader_key not in live_session.FACE_READERS.recent()  # stopped: no longer counted
+
+
+def test_the_latest_face_can_be_frozen_with_the_frame_it_was_read_from():
+    clock = FakeClock()
+    face = StubFaceModel("happy")
+    live = LiveAnalyser(face, StubVoiceModel(), face_hold=1.0, clock=clock, background=False)
+    assert live.latest_face() is None  # nothing read yet
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:, :10] = 255
+    live.configure(mask=True)
+    live.process_image(frame)
+    live.read_faces(live._frames.take(0.1))
+    frozen = live.latest_face()
+    assert frozen.face.label == "happy" and frozen.face.box == (40, 30, 80, 60) and frozen.mask
+    assert frozen.image[:, -10:].min() == 255  # the mirrored frame, as read
+    face.faces = 0
+    clock.t += 0.5
+    live.read_faces(frame)  # no face now: nothing to freeze, though the bars are still held
+    assert live.latest_face() is None

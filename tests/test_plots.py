@@ -72,3 +72,17 @@ def test_room_timeline_stacks_the_share_of_faces_per_emotion():
     shares = plots.room_shares(rows)
     assert set(shares) == set(EMOTIONS) and [sum(s[i] for s in shares.values()) for i in range(3)] == [1, 1, 0]
     assert len(plots.room_timeline([]).data) == 0
+
+
+def test_reliability_diagram_has_a_bar_per_bin_and_the_diagonal():
+    from emotion.calibration import reliability
+
+    probs = np.array([[0.9] + [0.1 / 6] * 6, [0.9] + [0.1 / 6] * 6, [0.4, 0.3, 0.3, 0, 0, 0, 0]])
+    table = reliability(probs, np.array([0, 1, 0]))
+    fig = plots.reliability_diagram(table)
+    bars, gaps, diagonal = fig.data
+    assert len(bars.x) == len(table) == 2
+    np.testing.assert_allclose(bars.y, [1.0, 0.5])  # 40% sure: right; 90% sure: right once in two
+    np.testing.assert_allclose(np.add(gaps.base, gaps.y), [0.4, 0.9], atol=1e-4)  # each gap ends at the confidence
+    assert list(diagonal.x) == [0, 1] and list(diagonal.y) == [0, 1]
+    assert len(plots.reliability_diagram([]).data) == 1  # no items: the diagonal alone

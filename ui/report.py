@@ -17,6 +17,8 @@ from emotion.tables import class_table, group_table, mistakes, predictions_table
 from ui.show import CHART_CONFIG, picture, plain
 
 Reader = Callable[[str], tuple[str, bytes] | None]  # file name -> (kind, bytes), or None when unreadable
+ECE_HELP = ("Expected calibration error: how far the confidence shown is from how often Moodlens is right, on "
+            "average. 0% means that when it says 70%, it is right 70% of the time.")
 
 
 def report(name: str, result: dict, read: Reader) -> None:
@@ -24,12 +26,14 @@ def report(name: str, result: dict, read: Reader) -> None:
     if not result["n"]:
         st.error("No item could be scored (see the skipped files below).", icon="🚫")
     else:
-        cols = st.columns(4)
-        cols[0].metric("Accuracy", f"{result['accuracy']:.2%}")
-        cols[1].metric("Macro F1", f"{result['macro_f1']:.3f}", help="The mean of the F1 scores of each true "
-                       "class: rare classes count as much as common ones.")
-        cols[2].metric("Items scored", result["n"])
-        cols[3].metric("Skipped", len(result["skipped"]))
+        cols = iter(st.columns(5 if "ece" in result else 4))
+        next(cols).metric("Accuracy", f"{result['accuracy']:.2%}")
+        if "ece" in result:  # next to the accuracy: how far to trust the confidence shown
+            next(cols).metric("Calibration error (ECE)", f"{result['ece']:.1%}", help=ECE_HELP)
+        next(cols).metric("Macro F1", f"{result['macro_f1']:.3f}", help="The mean of the F1 scores of each true "
+                          "class: rare classes count as much as common ones.")
+        next(cols).metric("Items scored", result["n"])
+        next(cols).metric("Skipped", len(result["skipped"]))
         counts_tab, share_tab = st.tabs(["Confusion matrix: counts", "Confusion matrix: share of each true class"])
         with counts_tab:
             st.plotly_chart(plots.confusion_heatmap(result["confusion"], result["labels"]), key=f"{name}-cm",
@@ -42,6 +46,7 @@ def report(name: str, result: dict, read: Reader) -> None:
         st.dataframe(class_table(result), width="content",
                      column_config={c: st.column_config.NumberColumn(format="%.3f")
                                     for c in ("precision", "recall", "f1")})
+        _reliability(name, result)
         _groups(name, result)
         wrong = mistakes(result)
         if wrong:
@@ -56,6 +61,17 @@ def report(name: str, result: dict, read: Reader) -> None:
                          on_click="ignore", icon="⬇️")
     right.download_button("Download the full report (JSON)", json.dumps(result, indent=1), key=f"{name}-json",
                           file_name=f"moodlens-{name}-report.json", mime="application/json", on_click="ignore")
+
+
+def _reliability(name: str, result: dict) -> None:
+    """The reliability diagram: is Moodlens right as often as it says it is sure?"""
+    if not result.get("reliability"):
+        return
+    st.markdown("**How sure, and how often right**")
+    st.plotly_chart(plots.reliability_diagram(result["reliability"]), key=f"{name}-reliability", config=CHART_CONFIG)
+    st.caption(f"Each bar gathers the items read with about the same confidence; its height is how often the top "
+               f"label was right, and the red stretch reaches up (or down) to how sure Moodlens was. Bars on the dashed "
+               f"line mean the confidence can be taken at its word; below it, Moodlens is surer than it should be. Calibration error (ECE): {result['ece']:.1%}.")
 
 
 def _groups(name: str, result: dict) -> None:

@@ -24,7 +24,7 @@ def test_uploaded_picture_and_speech_are_read(mode):
     assert not at.exception and not errors(at)
     shown = panels(at)
     assert is_emotion(shown["Face"]) and is_emotion(shown["Voice"])
-    assert len(at.image) == 1  # the picture, with the face box drawn on it
+    assert len(at.image) == 3  # the picture with the face box drawn on it, and the two explanations
     charts = at.get("plotly_chart")
     if mode == "Hybrid":
         assert is_emotion(shown["Face + voice together"])
@@ -33,6 +33,32 @@ def test_uploaded_picture_and_speech_are_read(mode):
         assert len(charts) == 3
     else:
         assert "Face + voice together" not in shown and len(charts) == 2
+
+
+def test_explanations_are_shown_under_the_readings_and_say_how_to_read_them():
+    at = open_page(PAGE)
+    at.file_uploader(key="image_file").set_value(("face.png", media.png_bytes(media.camera_frame()), "image/png"))
+    at.file_uploader(key="audio_file").set_value(("speech.wav", media.SPEECH.read_bytes(), "audio/wav")).run()
+    assert not at.exception and not errors(at)
+    shown = panels(at)
+    titles = [m.value for m in at.markdown]
+    assert titles.index("**What the model looked at**") > titles.index("**Face**")
+    assert titles.index("**What it listened to**") > titles.index("**Voice**")
+    face_caption, voice_caption = at.image[1].captions[0], at.image[2].captions[0]
+    assert f'brighter = mattered more for "{shown["Face"]}"' in face_caption
+    assert f'Brighter = mattered more for "{shown["Voice"]}"' in voice_caption and " Hz" in voice_caption
+    at.run()  # a rerun (any widget) shows the same explanations without computing them again
+    assert [i.captions for i in at.image[1:]] == [[face_caption], [voice_caption]]
+
+
+def test_a_face_alone_is_explained_and_silence_is_not():
+    at = open_page(PAGE)
+    at.file_uploader(key="image_file").set_value(("face.png", media.png_bytes(media.camera_frame()), "image/png"))
+    at.file_uploader(key="audio_file").set_value(("quiet.wav", media.wav_bytes(np.zeros(48000, np.float32)),
+                                                  "audio/wav")).run()
+    assert not at.exception and not errors(at)
+    assert "**What the model looked at**" in [m.value for m in at.markdown]
+    assert any(c.value == "No speech, so nothing to explain." for c in at.caption)
 
 
 def test_photo_and_recording_from_the_browser_widgets():
@@ -127,7 +153,7 @@ def test_simulated_mask_toggle_reads_the_masked_face(monkeypatch):
     assert not at.exception and not errors(at)
     assert seen and seen[-1] is True  # the face is read with the mask drawn on
     assert panels(at)["Face"] in (*EMOTIONS, "no face")  # a masked face may not be found: that is a reading too
-    assert len(at.image) == 1
+    assert len(at.image) == (1 if panels(at)["Face"] == "no face" else 2)  # the picture, and what mattered
 
 
 @pytest.mark.parametrize("shape", [(2, 4000), (4000, 2)])
@@ -136,8 +162,8 @@ def test_a_very_wide_or_tall_picture_is_shown_and_read(shape):
     picture = media.png_bytes(np.full((*shape, 3), 128, np.uint8))
     at.file_uploader(key="image_file").set_value(("strip.png", picture, "image/png")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert not errors(at) and len(at.image) == 1
-    assert panels(at)["Face"] in (*EMOTIONS, "no face")
+    assert not errors(at) and len(at.image) == 2  # the picture, and what mattered in it
+    assert panels(at)["Face"] in EMOTIONS  # no face found: the whole picture is read as one
 
 
 def test_a_file_name_in_an_error_shows_as_text_not_as_a_link():

@@ -51,7 +51,12 @@ def test_numbers_equal_the_command_line(tmp_path, kind, entries, report_name):
     metric_values = {m.label: m.value for m in at.metric}
     assert metric_values["Accuracy"] == f"{expected['accuracy']:.2%}"
     assert metric_values["Items scored"] == str(expected["n"])
-    assert len(at.get("plotly_chart")) == 2  # the confusion matrix: counts and row shares
+    assert page["ece"] == expected["ece"] and page["reliability"] == expected["reliability"]
+    assert metric_values["Calibration error (ECE)"] == f"{expected['ece']:.1%}"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # the confusion matrix (counts and row shares) and the reliability diagram
+    reliability = json.loads(charts[2].proto.spec)["data"][0]
+    assert reliability["y"] == [b["accuracy"] for b in expected["reliability"]]
     assert [b.proto.label for b in at.get("download_button")][:1] == ["Download every prediction (CSV)"]
 
 

@@ -182,6 +182,10 @@ def test_capture_page_reads_an_uploaded_picture_and_recording(page, app_url, sho
     uploaders.filter(has_text="A recording of speech").locator("input[type=file]").set_input_files(str(media.SPEECH))
     wait_for_text(page, VOICE_READ, timeout=60)
     settle(page)
+    wait_for_text(page, re.compile(rf'What the model looked at[\s\S]{{0,600}}?brighter = mattered more for "{EMOTION}"'), timeout=60)
+    wait_for_text(page, re.compile(rf'What it listened to[\s\S]{{0,600}}?Brighter = mattered more for "{EMOTION}".* Hz'), timeout=60)
+    page.get_by_text("What the model looked at").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "capture-explanations.png")
     page.screenshot(path=shots / "capture-simple.png", full_page=True)
     choose_mode(page, "Hybrid")
     settle(page)
@@ -202,8 +206,13 @@ def test_results_page_measures_a_small_zip(page, app_url, shots, tmp_path):
     heatmap = page.locator("[data-testid=stPlotlyChart] .js-plotly-plot").first
     heatmap.wait_for(timeout=90_000)  # the confusion matrix, drawn by plotly
     assert heatmap.locator("text", has_text="predicted").count() >= 1
+    wait_for_text(page, re.compile(r"Calibration error \(ECE\)\n+\d+\.\d%"), timeout=60)
+    diagram = page.locator(".js-plotly-plot", has=page.locator("text", has_text="how often it was right"))
+    diagram.wait_for(timeout=60_000)  # the reliability diagram, drawn by plotly
     page.get_by_role("heading", name="Results").last.scroll_into_view_if_needed()
     page.screenshot(path=shots / "results-faces.png")
+    diagram.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "results-reliability.png")
 
 
 def test_results_page_scores_pairs_three_ways_and_says_they_are_label_matched(page, app_url, shots, tmp_path):
