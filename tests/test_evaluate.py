@@ -253,7 +253,8 @@ def test_report_has_the_ece_and_a_reliability_table_when_it_has_probabilities():
 
 
 def test_evaluate_faces_report_carries_the_ece():
-    items = [Item(f"{EMOTIONS[k]}/{k}.png", "image", EMOTIONS[k], "folder", lambda k=k: flat_image(k)) for k in range(7)]
+    items = [Item(f"{EMOTIONS[k]}/{k}.png", "image", EMOTIONS[k], "folder", lambda k=k: flat_image(k))
+             for k in range(7)]
     d = evaluate_faces(items, BrightnessModel(), mode="whole").to_dict()
     assert d["accuracy"] == 1.0 and d["ece"] == pytest.approx(1 - (0.9 + 0.1 / 7), abs=1e-3)
     assert sum(b["count"] for b in d["reliability"]) == 7

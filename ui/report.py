@@ -69,9 +69,10 @@ def _reliability(name: str, result: dict) -> None:
         return
     st.markdown("**How sure, and how often right**")
     st.plotly_chart(plots.reliability_diagram(result["reliability"]), key=f"{name}-reliability", config=CHART_CONFIG)
-    st.caption(f"Each bar gathers the items read with about the same confidence; its height is how often the top "
-               f"label was right, and the red stretch reaches up (or down) to how sure Moodlens was. Bars on the dashed "
-               f"line mean the confidence can be taken at its word; below it, Moodlens is surer than it should be. Calibration error (ECE): {result['ece']:.1%}.")
+    st.caption("Each bar gathers the items read with about the same confidence; its height is how often the top "
+               "label was right, and the red stretch reaches up (or down) to how sure Moodlens was. Bars on the "
+               "dashed line mean the confidence can be taken at its word; below it, Moodlens is surer than it "
+               f"should be. Calibration error (ECE): {result['ece']:.1%}.")
 
 
 def _groups(name: str, result: dict) -> None:

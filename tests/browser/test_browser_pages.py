@@ -182,8 +182,10 @@ def test_capture_page_reads_an_uploaded_picture_and_recording(page, app_url, sho
     uploaders.filter(has_text="A recording of speech").locator("input[type=file]").set_input_files(str(media.SPEECH))
     wait_for_text(page, VOICE_READ, timeout=60)
     settle(page)
-    wait_for_text(page, re.compile(rf'What the model looked at[\s\S]{{0,600}}?brighter = mattered more for "{EMOTION}"'), timeout=60)
-    wait_for_text(page, re.compile(rf'What it listened to[\s\S]{{0,600}}?Brighter = mattered more for "{EMOTION}".* Hz'), timeout=60)
+    looked = rf'What the model looked at[\s\S]{{0,600}}?brighter = mattered more for "{EMOTION}"'
+    listened = rf'What it listened to[\s\S]{{0,600}}?Brighter = mattered more for "{EMOTION}".* Hz'
+    wait_for_text(page, re.compile(looked), timeout=60)
+    wait_for_text(page, re.compile(listened), timeout=60)
     page.get_by_text("What the model looked at").scroll_into_view_if_needed()
     page.screenshot(path=shots / "capture-explanations.png")
     page.screenshot(path=shots / "capture-simple.png", full_page=True)
