@@ -15,7 +15,7 @@ from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
 from emotion.video import MAX_SECONDS as VIDEO_SECONDS
 from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
 from ui import settings, show
-from ui.uploads import decode
+from ui.uploads import decode, release
 from ui.models import models
 
 st.title("Capture")
@@ -67,6 +67,8 @@ with video_tab:
     video_file = st.file_uploader("A short video (up to a few minutes)", type=[e.lstrip(".") for e in VIDEO_EXTENSIONS],
                                   key="video_file")
     clip = decode(video_file, read_video, VideoError)
+    if video_file is None:
+        release("clip_readings")  # the last video's readings go with it
     if clip is not None:
         digest = hashlib.sha1(video_file.getvalue()).hexdigest() + f"-{mask}"
         cache = st.session_state.setdefault("clip_readings", {})
