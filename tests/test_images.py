@@ -399,6 +399,28 @@ def test_16_bit_rgba_png_decodes_without_a_16_bit_copy():
     assert peak < out.nbytes + 40 * images._BAND_PIXELS  # OpenCV's 16-bit picture alone is 8 bytes x pixels
 
 
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("params", [(), (cv2.IMWRITE_TIFF_COMPRESSION, 1), (cv2.IMWRITE_TIFF_COMPRESSION, 8)])
+def test_16_bit_colour_tiffs_decode_like_opencv(channels, params):
+    """16-bit RGB and RGBA TIFFs (LZW, none, deflate) go through Pillow too, with OpenCV's picture."""
+    img = np.zeros((6, 9, channels), np.uint16)
+    img[..., 0], img[..., 1], img[..., 2] = 65535, 128 * 257, 1000  # BGR as OpenCV writes it
+    if channels == 4:
+        img[:3, ..., 3], img[3:, ..., 3] = 65535, 32896
+    data = encode(img, ".tiff", params)
+    assert images._is_16_bit_colour_tiff(data)
+    out = decode_image(data)
+    by_opencv = images._to_bgr8(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+    assert out.shape == (6, 9, 3) and np.abs(out.astype(int) - by_opencv).max() <= 1
+    assert np.abs(out[0, 0].astype(int) - [255, 128, 4]).max() <= 1  # the high byte: 1000 -> 3
+
+
+def test_8_bit_and_grey_tiffs_stay_with_opencv():
+    assert not images._is_16_bit_colour_tiff(encode(np.zeros((4, 4, 3), np.uint8), ".tiff"))
+    assert not images._is_16_bit_colour_tiff(encode(np.zeros((4, 4), np.uint16), ".tiff"))
+    assert not images._is_16_bit_colour_tiff(b"II*\x00garbage")
+
+
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.95])
 def test_truncated_16_bit_png_raises_image_error(keep):
     data = _png16(300, 200, 6, (1, 2, 3, 4))

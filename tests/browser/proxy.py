@@ -34,7 +34,7 @@ def nginx_binary() -> str | None:
 def missing() -> str:
     """Why the proxy test cannot run here ("" when it can)."""
     if not nginx_binary():
-        return "nginx is not installed (apt-get install nginx-light)"
+        return "nginx is not installed (apt-get install nginx)"
     if not shutil.which("openssl"):
         return "openssl is not installed (apt-get install openssl)"
     return ""
