@@ -1,10 +1,12 @@
 """Closed browser tabs give their memory back.
 
 When a tab closes, Streamlit keeps its session for `server.disconnectedSessionTTL` seconds (120 by
-default) so that a short network drop can resume it. After that, Streamlit 1.67 forgets the session
-only when something else is written to its session storage, and never shuts it down: the files it
-uploaded stay in the upload manager, keyed by the session, for as long as the server runs. A 195 MB
-dataset from a closed tab stayed in memory for good.
+default) so that a short network drop can resume it. After that, Streamlit 1.67 drops the session from
+its storage only when another session is written there (another tab disconnects), and shuts it down
+(its uploaded files leave the upload manager) only when the garbage collector frees the dropped
+session (`AppSession.__del__`); it sits in reference cycles and the app turns the post-run collection
+off. On a quiet server the last closed tab's uploads stayed in memory indefinitely, and on a busy one
+every closed tab's did for a while (benchmarks/RESULTS-upload-memory.md).
 
 `start()` (once per process) runs `sweep` on the server's event loop every SWEEP_SECONDS: sessions
 past their time are shut down the way Streamlit shuts down a session it closes itself (uploaded files,

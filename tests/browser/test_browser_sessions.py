@@ -1,5 +1,6 @@
 """A closed tab gives its memory back: its session and its uploads go once the reconnect time is over
-(Streamlit 1.67 alone keeps the uploads of a closed tab for as long as the server runs)."""
+(Streamlit 1.67 alone keeps the last closed tab's uploads until another tab disconnects and a garbage
+collection happens to free its session)."""
 from __future__ import annotations
 
 import re
