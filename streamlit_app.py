@@ -9,11 +9,12 @@ import streamlit as st
 
 from emotion import model_info
 from emotion.labels import EMOTIONS
-from ui import settings
+from ui import sessions, settings
 from ui.script_cleanup import skip_keras_reset
 from ui.show import EMOJI
 
 skip_keras_reset()  # Streamlit would reset Keras after every run, starving live video (see the module)
+sessions.start()  # closed tabs' sessions and uploads are shut down and freed (see ui/sessions.py)
 
 st.set_page_config(page_title="Moodlens", page_icon="🎭", layout="wide")
 

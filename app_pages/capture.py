@@ -11,10 +11,11 @@ from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
-from emotion.video import MAX_SECONDS as VIDEO_SECONDS, VIDEO_EXTENSIONS, VideoError, read_video
+from emotion.video import MAX_SECONDS as VIDEO_SECONDS
+from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
 from ui import explanations, settings, show
 from ui.models import models
-from ui.uploads import decode
+from ui.uploads import decode, release
 
 st.title("Capture")
 st.write("Read the emotion in one moment: a photo and a few seconds of your voice, files you already have, "
@@ -73,6 +74,8 @@ with video_tab:
     video_file = st.file_uploader("A short video (up to a few minutes)", type=[e.lstrip(".") for e in VIDEO_EXTENSIONS],
                                   key="video_file")
     clip = decode(video_file, read_video, VideoError)
+    if video_file is None:
+        release("clip_readings")  # the last video's readings go with it
     if clip is not None:
         digest = hashlib.sha1(video_file.getvalue()).hexdigest() + f"-{mask}"
         cache = st.session_state.setdefault("clip_readings", {})

@@ -57,6 +57,7 @@ with video_col:
         key=STREAM_KEY,
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": servers},
+        server_rtc_configuration={"iceServers": servers},  # the server too: the same TURN, and no STUN default
         media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}
                                   if source != "microphone" else False,
                                   "audio": source != "camera"},

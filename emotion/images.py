@@ -136,6 +136,8 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise unreadable
     if size[0] * size[1] > MAX_PIXELS:
         raise ImageError(f"{name}: {_too_large(size)}")
+    if _is_16_bit_colour_png(data) or _is_16_bit_colour_tiff(data):
+        return _decode_16_bit_colour(data, unreadable)
     try:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # alpha, 16 bits kept
     except cv2.error:  # OpenCV's own checks (e.g. its pixel limit) raise instead of returning None
@@ -182,6 +184,59 @@ def _to_bgr8(img: np.ndarray) -> np.ndarray:
         else:
             out[top:top + rows] = band[:, :, :3]
     return out
+
+
+def _is_16_bit_colour_png(data: bytes) -> bool:
+    """A PNG with 16 bits per sample in colour, grey with alpha, or colour with alpha (IHDR colour type 2, 4, 6)."""
+    return (data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 26
+            and data[24] == 16 and data[25] in (2, 4, 6))
+
+
+def _is_16_bit_colour_tiff(data: bytes) -> bool:
+    """A TIFF whose first page has 16 bits per sample in RGB or RGBA (unassociated alpha), as Pillow reads it."""
+    if data[:4] not in (b"II*\x00", b"MM\x00*"):
+        return False
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=("TIFF",)) as pic:  # reads the header only
+                args = pic.tile[0][3] if pic.tile else None
+                rawmode = args[0] if isinstance(args, tuple) and args else args
+                return pic.mode in ("RGB", "RGBA") and isinstance(rawmode, str) and ";16" in rawmode
+    except Exception:  # not a TIFF Pillow reads: OpenCV decodes it as before
+        return False
+
+
+def _decode_16_bit_colour(data: bytes, unreadable: ImageError) -> np.ndarray:
+    """8-bit BGR from a 16-bit colour PNG or TIFF, decoded by Pillow (alpha composited on white).
+
+    OpenCV decodes such a file to 16 bits per sample and holds a second full-size buffer while it does
+    (16 bytes a pixel for RGBA). Pillow keeps the high byte of each sample as it decodes (4 bytes a
+    pixel), and its picture is converted to the output a band of rows at a time.
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the size was checked against MAX_PIXELS above
+            with Image.open(io.BytesIO(data), formats=("PNG", "TIFF")) as pic:
+                pic.load()
+                if pic.mode not in ("RGB", "RGBA"):
+                    raise unreadable
+                w, h = pic.size
+                out = np.empty((h, w, 3), np.uint8)
+                rows = max(1, _BAND_PIXELS // max(1, w))
+                for top in range(0, h, rows):
+                    band = np.asarray(pic.crop((0, top, w, min(h, top + rows))))
+                    order = [2, 1, 0, 3] if pic.mode == "RGBA" else [2, 1, 0]
+                    out[top:top + rows] = _to_bgr8(np.ascontiguousarray(band[:, :, order]))
+                return out
+    except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for a truncated or broken file
+        if isinstance(exc, ImageError):
+            raise
+        raise unreadable from exc
 
 
 def _apply_exif_orientation(data: bytes, img: np.ndarray) -> np.ndarray:

@@ -354,6 +354,81 @@ def test_16_bit_rgba_is_converted_without_full_size_float_copies():
     assert peak < out.nbytes + 40 * images._BAND_PIXELS  # float64 copies would be 8 bytes x 4 x pixels
 
 
+
+def _png16(width: int, height: int, colour_type: int, sample) -> bytes:
+    """A 16-bit PNG (colour type 2, 4 or 6) whose every pixel is `sample` (one value per channel)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\x00" + struct.pack(f">{len(sample)}H", *sample) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("colour_type, sample, expected", [
+    (2, (65535, 128 * 257, 0), [0, 128, 255]),  # RGB: red full, green half -> BGR
+    (6, (40000, 40000, 40000, 65535), [156, 156, 156]),  # opaque
+    (6, (0, 0, 0, 0), [255, 255, 255]),  # transparent black is white
+    (6, (0, 0, 65535, 32896), [255, 127, 127]),  # half-transparent blue on white (BGR)
+    (4, (40000, 30000), [210, 210, 210]),  # grey with alpha: (156 * 117 + 255 * 138) / 255
+])
+def test_16_bit_colour_pngs_decode_like_opencv(colour_type, sample, expected):
+    """16-bit colour PNGs go through Pillow (less memory); the picture is the one OpenCV's path gave."""
+    data = _png16(5, 3, colour_type, sample)
+    out = decode_image(data)
+    assert out.shape == (3, 5, 3) and out.dtype == np.uint8
+    assert np.abs(out[1, 2].astype(int) - expected).max() <= 1
+    by_opencv = images._to_bgr8(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+    assert np.abs(out.astype(int) - by_opencv).max() <= 1
+
+
+def test_16_bit_rgba_png_decodes_without_a_16_bit_copy():
+    """OpenCV decoded a 16-bit RGBA PNG to 8 bytes a pixel and held a second buffer as large while
+    doing it (1.5 GB over the output at the 100 MP limit). Through Pillow, only the 8-bit output and
+    one band of rows are numpy arrays (Pillow's own 4 bytes a pixel are not traced here)."""
+    import tracemalloc
+
+    data = _png16(2000, 1500, 6, (40000, 40000, 40000, 65535))
+    tracemalloc.start()
+    try:
+        out = decode_image(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (1500, 2000, 3) and out[700, 900].tolist() == [156, 156, 156]
+    assert peak < out.nbytes + 40 * images._BAND_PIXELS  # OpenCV's 16-bit picture alone is 8 bytes x pixels
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("params", [(), (cv2.IMWRITE_TIFF_COMPRESSION, 1), (cv2.IMWRITE_TIFF_COMPRESSION, 8)])
+def test_16_bit_colour_tiffs_decode_like_opencv(channels, params):
+    """16-bit RGB and RGBA TIFFs (LZW, none, deflate) go through Pillow too, with OpenCV's picture."""
+    img = np.zeros((6, 9, channels), np.uint16)
+    img[..., 0], img[..., 1], img[..., 2] = 65535, 128 * 257, 1000  # BGR as OpenCV writes it
+    if channels == 4:
+        img[:3, ..., 3], img[3:, ..., 3] = 65535, 32896
+    data = encode(img, ".tiff", params)
+    assert images._is_16_bit_colour_tiff(data)
+    out = decode_image(data)
+    by_opencv = images._to_bgr8(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+    assert out.shape == (6, 9, 3) and np.abs(out.astype(int) - by_opencv).max() <= 1
+    assert np.abs(out[0, 0].astype(int) - [255, 128, 4]).max() <= 1  # the high byte: 1000 -> 3
+
+
+def test_8_bit_and_grey_tiffs_stay_with_opencv():
+    assert not images._is_16_bit_colour_tiff(encode(np.zeros((4, 4, 3), np.uint8), ".tiff"))
+    assert not images._is_16_bit_colour_tiff(encode(np.zeros((4, 4), np.uint16), ".tiff"))
+    assert not images._is_16_bit_colour_tiff(b"II*\x00garbage")
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.95])
+def test_truncated_16_bit_png_raises_image_error(keep):
+    data = _png16(300, 200, 6, (1, 2, 3, 4))
+    data = data[:int(len(data) * keep)] if keep > 0.5 else data[:60]
+    with pytest.raises(ImageError, match="not a readable image"):
+        decode_image(data, "cut.png")
+
+
 @pytest.mark.parametrize("ext, params", [
     (".png", ()), (".jpg", ()), (".bmp", ()), (".tiff", ()), (".pgm", ()), (".ppm", ()),
     (".webp", (cv2.IMWRITE_WEBP_QUALITY, 80)), (".webp", (cv2.IMWRITE_WEBP_QUALITY, 101)),

@@ -1,12 +1,12 @@
 """Decoding uploads in a page: a readable message instead of a traceback, and no decoding twice."""
 from __future__ import annotations
 
-import gc
 import hashlib
 from typing import Any, Callable
 
 import streamlit as st
 
+from ui.sessions import collect
 from ui.show import plain
 
 
@@ -19,7 +19,7 @@ def decode(upload, loader: Callable[[bytes, str], Any], errors: type[Exception] 
     """
     slot = f"decoded::{keep_as}"
     if upload is None:
-        st.session_state.pop(slot, None)
+        release(slot)  # a removed upload's decoded picture or recording goes now
         return None
     data = upload.getvalue()
     digest = hashlib.sha1(data).hexdigest()
@@ -43,4 +43,4 @@ def release(*keys: str) -> None:
     objects sit in reference cycles, so without this they would stay in memory for many minutes.
     """
     if any(st.session_state.pop(key, None) is not None for key in list(keys)):
-        gc.collect()
+        collect()

@@ -39,6 +39,7 @@ def test_the_readmes_secrets_reach_the_stream(streams, block):
     at = open_page(PAGE, secrets=tomllib.loads(block))
     assert not errors(at)
     assert streams[-1]["rtc_configuration"] == {"iceServers": [TURN]}
+    assert streams[-1]["server_rtc_configuration"] == streams[-1]["rtc_configuration"]  # the server uses them too
 
 
 def test_the_readmes_environment_variable_reaches_the_stream(streams, monkeypatch):
@@ -46,6 +47,7 @@ def test_the_readmes_environment_variable_reaches_the_stream(streams, monkeypatc
     at = open_page(PAGE)
     assert not errors(at)
     assert streams[-1]["rtc_configuration"] == {"iceServers": [{"urls": ["stun:stun.example.org:3478"]}, TURN]}
+    assert streams[-1]["server_rtc_configuration"] == streams[-1]["rtc_configuration"]  # the server uses them too
 
 
 @pytest.mark.parametrize("env,secrets", [
@@ -62,3 +64,4 @@ def test_a_wrong_setting_is_a_clear_error_and_the_page_goes_on(streams, monkeypa
     assert errors(at)[0].startswith("The ICE server setting is wrong, so it was ignored: ")
     assert (ENV_VAR if env else "secrets.toml") in errors(at)[0]
     assert streams[-1]["rtc_configuration"] == {"iceServers": []}
+    assert streams[-1]["server_rtc_configuration"] == streams[-1]["rtc_configuration"]  # the server uses them too
