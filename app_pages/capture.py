@@ -11,8 +11,7 @@ from emotion.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from emotion.csv_out import csv_text
 from emotion.draw import draw_faces
 from emotion.images import IMAGE_EXTENSIONS, MAX_PIXELS, ImageError, load_image
-from emotion.video import MAX_SECONDS as VIDEO_SECONDS
-from emotion.video import VIDEO_EXTENSIONS, VideoError, read_video
+from emotion.video import MAX_SECONDS as VIDEO_SECONDS, VIDEO_EXTENSIONS, VideoError, read_video
 from ui import explanations, settings, show
 from ui.models import models
 from ui.uploads import decode, release

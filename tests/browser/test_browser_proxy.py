@@ -110,5 +110,6 @@ def test_sessions_through_the_https_proxy_stay_on_their_replica_with_their_own_r
     for key, upstream in proxy.sticky_log(folder):
         by_key[key].add(upstream)
     assert by_key and all(len(upstreams) == 1 for upstreams in by_key.values()), dict(by_key)
-    websockets = [line for line in (folder / "access.log").read_text().splitlines() if " 101 GET /_stcore/stream" in line]
+    log = (folder / "access.log").read_text().splitlines()
+    websockets = [line for line in log if " 101 GET /_stcore/stream" in line]
     assert len({line.split(" ")[1] for line in websockets}) == 2, websockets  # a websocket on each replica
