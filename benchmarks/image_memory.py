@@ -1,9 +1,8 @@
 """Peak memory of decoding a picture at the pixel limit: a 10000x10000 16-bit RGBA PNG or TIFF (100 MP).
 
 Writes the picture (gradients, a quarter half-transparent; the PNG is about 1 MB, since it compresses
-well, the TIFF about 25 MB) to a temporary folder, then decodes it in a fresh process per way of decoding and prints that
-process's
-peak resident memory over what it held before decoding (the file's bytes already read):
+well, the TIFF about 25 MB) to a temporary folder, then decodes it in a fresh process per way of decoding
+and prints that process's peak resident memory over what it held before decoding (the file's bytes already read):
   app     emotion.images.decode_image, as the app and the command line call it
   opencv  cv2.imdecode(IMREAD_UNCHANGED) then images._to_bgr8: the path before 16-bit colour PNGs
           and TIFFs went through Pillow
