@@ -1,4 +1,4 @@
-"""Voices: speech windows, log-mel features, and the voice emotion model."""
+"""Voices: speech windows, and the voice emotion model that reads them against the speaker's usual voice."""
 from __future__ import annotations
 
 import functools
@@ -11,7 +11,9 @@ from .audio import SAMPLE_RATE
 from .labels import EMOTIONS, NO_SPEECH
 from .paths import VOICE_WEIGHTS
 from .readings import Reading
+from .speaker import SpeakerAdapter, VoiceReference
 from .speech import HOP, SpeechActivity, beat_strength, detect_speech
+from .voice_functionals import N_FEATURES, functionals
 
 WINDOW_SECONDS = 3.0
 WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
@@ -102,8 +104,15 @@ def speech_windows(audio: np.ndarray, activity: SpeechActivity) -> tuple[list[np
     return [fit_window(audio[a:b]) for a, b in spans], weights
 
 
+def reference_path(model_path: Path) -> Path:
+    """Where a voice model's average training speaker is stored: beside it, `<model>.reference.npz`."""
+    return Path(model_path).with_suffix(".reference.npz")
+
+
 class VoiceModel:
-    """The trained voice CNN. `predict` takes log-mel windows; `read` takes a whole recording."""
+    """The trained voice model: the ComParE functionals of each 3 s speech window, as z-scores against the
+    speaker (a `SpeakerAdapter` that has heard them) or the average training speaker, through a small network.
+    `read` takes a whole recording."""
 
     def __init__(self, path: Path = VOICE_WEIGHTS):
         from .runtime import import_tensorflow
@@ -111,24 +120,38 @@ class VoiceModel:
         tf = import_tensorflow()
         import keras
 
-        from . import layers  # noqa: F401  (registers the custom layers used in the file)
+        from .calibration import load_calibration
 
         if not Path(path).exists():
             raise FileNotFoundError(f"voice model not found at {path}")
-        from .calibration import load_calibration
-
+        if not reference_path(path).exists():
+            raise FileNotFoundError(f"the voice model's reference speaker not found at {reference_path(path)}")
         self.path = Path(path)
         self.model = keras.models.load_model(path, compile=False)
+        self.reference = VoiceReference.load(reference_path(path))
         self.calibration = load_calibration(self.path)  # identity when the model has none
-        spec = tf.TensorSpec([None, N_FRAMES, N_MELS, 1], tf.float32)
+        spec = tf.TensorSpec([None, N_FEATURES], tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 7) for log-mel windows (N, N_FRAMES, N_MELS)."""
-        x = np.asarray(features, np.float32).reshape(-1, N_FRAMES, N_MELS, 1)
+    def new_speaker(self) -> SpeakerAdapter:
+        """A fresh record of one speaker's voice, for `read(..., speaker=)`."""
+        return SpeakerAdapter(self.reference)
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 7), uncalibrated, for normalised functionals (N, N_FEATURES)."""
+        x = np.asarray(z, np.float32).reshape(-1, N_FEATURES)
         if len(x) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         return self._call(x).numpy().astype(np.float32)
+
+    def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None) -> np.ndarray:
+        """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
+        (who hears them first) or else the average training speaker."""
+        features = np.stack([functionals(w) for w in windows])
+        if speaker is None:
+            return self.predict(self.reference.normalise(features))
+        speaker.hear(features)
+        return self.predict(speaker.normalise(features))
 
     def warm_up(self) -> None:
         """Run the whole path once, so the first real reading pays for neither graph tracing nor librosa's
@@ -136,28 +159,28 @@ class VoiceModel:
         live stream stalled on its first voice reading)."""
         noise = np.random.default_rng(0).normal(0, 0.1, WINDOW).astype(np.float32)
         beat_strength(noise)
-        features = log_mel(noise)
         for n in (1, 2):
-            self.predict(np.repeat(features[None], n, axis=0))
+            self.read_windows([noise] * n)
 
-    def read(self, audio: np.ndarray, max_windows: int = 64) -> VoiceReading:
+    def read(self, audio: np.ndarray, max_windows: int = 64, speaker: SpeakerAdapter | None = None) -> VoiceReading:
         """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.
 
         Long recordings are read in 3 s windows, averaged by how much speech each holds, then calibrated.
+        With `speaker` (one per live session), each window is read against that speaker's voice so far.
         """
         duration = len(audio) / SAMPLE_RATE
         activity = detect_speech(audio)
         if not activity.has_speech:
             return VoiceReading(probs=None, speech_seconds=activity.voiced_seconds, duration=duration,
                                 reason=activity.reason)
-        windows, weights = speech_windows(audio, activity)
-        if len(windows) > max_windows:  # spread the budget evenly over very long recordings
-            keep = np.linspace(0, len(windows) - 1, max_windows).round().astype(int)
-            windows, weights = [windows[i] for i in keep], weights[keep]
-        probs = self.predict(np.stack([log_mel(w) for w in windows]))
+        spans, weights = speech_spans(activity)
+        if len(spans) > max_windows:  # spread the budget evenly over very long recordings
+            keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
+            spans, weights = [spans[i] for i in keep], weights[keep]
+        probs = self.read_windows([audio[a:b] for a, b in spans], speaker)
         mean = self.calibration.apply((probs * weights[:, None]).sum(0) / weights.sum())
         return VoiceReading(probs=mean, speech_seconds=activity.voiced_seconds,
-                            duration=duration, windows=len(windows))
+                            duration=duration, windows=len(spans))
 
 
 @functools.lru_cache(maxsize=2)

@@ -1,9 +1,5 @@
-"""Cached log-mel spectrograms of whole speech segments, one set per variant of every clip: variant 0 is the
-clip as recorded, variants 1.. went through a random microphone-like chain (voice_augment.augment).
-
-Cached once for all corpora (.cache/), so every split and recipe trains from the same features without
-decoding audio again; windows are cut from them at training time.
-"""
+"""The ComParE functionals of every clip's speech, computed once for all corpora and cached (.cache/), so every
+split and recipe trains from the same features without decoding audio again."""
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +12,10 @@ import numpy as np
 
 from ..audio import load_audio
 from ..speech import detect_speech
-from ..voice import log_mel_frames
 from .voice_corpora import Clip
 
 CACHE = Path(".cache")
-VERSION = 1  # bump when the features change
+VERSION = 2  # bump when the features change
 
 
 def speech_segment(path: str) -> np.ndarray:
@@ -30,54 +25,40 @@ def speech_segment(path: str) -> np.ndarray:
     return audio[start:end]
 
 
-def _clip_features(job: tuple[str, int, str]) -> np.ndarray:
-    from .voice_augment import augment
+def _clip_functionals(path: str) -> np.ndarray:
+    from ..voice_functionals import functionals
 
-    path, variant, background_path = job
-    segment = speech_segment(path)
-    if variant:
-        rng = np.random.default_rng([variant, int(hashlib.sha1(path.encode()).hexdigest()[:8], 16)])
-        segment = augment(segment, rng, load_audio(background_path) if rng.random() < 0.3 else None)
-    return log_mel_frames(segment).astype(np.float16)
+    return functionals(speech_segment(path))
 
 
-def variant_features(clips: list[Clip], variant: int, workers: int = 1) -> list[np.ndarray]:
-    """Log-mel frames (T_i, N_MELS) float16 of every clip's speech, for one variant; cached."""
+def clip_functionals(clips: list[Clip], workers: int = 2) -> np.ndarray:
+    """ComParE functionals (N, N_FEATURES) float32 of every clip's speech; cached."""
     CACHE.mkdir(exist_ok=True)
-    cache = cache_file(clips, variant)
+    cache = cache_file(clips)
     if cache.exists():
         with np.load(cache) as z:
-            frames, offsets = z["frames"], z["offsets"]
-        return [frames[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
-    rng = np.random.default_rng(variant)
-    jobs = [(c.path, variant, clips[rng.integers(len(clips))].path) for c in clips]
-    feats: list[np.ndarray] = []
+            return z["features"]
     # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
     # the voice detector) can hang on a lock that no thread of the child will ever release.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    paths, feats = [c.path for c in clips], []
     try:
-        results = pool.map(_clip_features, jobs, chunksize=16) if pool else map(_clip_features, jobs)
+        results = pool.map(_clip_functionals, paths, chunksize=8) if pool else map(_clip_functionals, paths)
         for i, f in enumerate(results):
             feats.append(f)
             if (i + 1) % 500 == 0:
-                print(f"  features v{variant}: {i + 1}/{len(jobs)}", flush=True)
+                print(f"  features: {i + 1}/{len(paths)}", flush=True)
     finally:
         if pool:
             pool.shutdown()
-    offsets = np.cumsum([0] + [len(f) for f in feats])
+    features = np.stack(feats).astype(np.float32)
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, frames=np.concatenate(feats), offsets=offsets)
+    np.savez(tmp, features=features)
     tmp.replace(cache)
-    return feats
+    return features
 
 
-def cached_variants(clips: list[Clip], most: int) -> list[list[np.ndarray]]:
-    """The variants 0..most-1 that are already cached (variant 0 is computed when missing)."""
-    return [variant_features(clips, 0)] + [variant_features(clips, v) for v in range(1, most)
-                                            if cache_file(clips, v).exists()]
-
-
-def cache_file(clips: list[Clip], variant: int) -> Path:
-    """Where one variant of a clip list's features is cached."""
+def cache_file(clips: list[Clip]) -> Path:
+    """Where a clip list's features are cached."""
     key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
-    return CACHE / f"voicemel_{key}_v{variant}.npz"
+    return CACHE / f"voicefunc_{key}.npz"
