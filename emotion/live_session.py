@@ -6,7 +6,9 @@ boxes on each frame, so video stays smooth whatever the models cost:
                 skipped) and smooths the main face's probabilities over time; the sessions streaming
                 video in one process share about half the CPU for faces (`face_rest`);
   voice worker  every `voice_interval` seconds reads the last 3 s of audio (every sample kept in a
-                ring buffer), fuses it with the face, and appends a row to the session log.
+                ring buffer) against the session's own voice so far (one speaker at a time: a
+                `SpeakerAdapter` that hears every window read, until `new_speaker` forgets it), fuses it
+                with the face, and appends a row to the session log.
 Workers start with the first media and end by themselves when media stops. Nothing here touches
 Streamlit: the page reads `snapshot()` and `log`.
 """
@@ -54,6 +56,7 @@ class LiveSnapshot:
     audio_active: bool
     face_ms: float  # how long the last face reading took
     error: str  # the last error in a worker, "" when none
+    voice_heard: float = 0.0  # seconds of this speaker's speech the voice reading has adapted to
 
     @property
     def media_active(self) -> bool:
@@ -95,6 +98,11 @@ class LiveAnalyser:
         self._faces_time = self._face_seen = -math.inf
         self._face_ms = 0.0
         self._voice: VoiceReading | None = None
+        self.speaker = voice_model.new_speaker()  # the voice of this session's speaker, as heard so far
+        self._speaker_from = 0.0  # received seconds of audio when the speaker was last forgotten
+        self._speaker_generation = 0  # counts new_speaker calls (a reading under way may predate one)
+        self._ticked_at = 0.0  # received seconds of audio at the last voice reading
+        self._voice_heard = 0.0
         self._last_video = self._last_audio = -math.inf
         self._video_frames = 0
         self._start: float | None = None
@@ -171,17 +179,29 @@ class LiveAnalyser:
         return faces
 
     def tick(self) -> dict | None:
-        """Read the last 3 s of audio, fuse with the face, log a row; returns the row (None if idle)."""
+        """Read the last 3 s of audio against this speaker, fuse with the face, log a row; returns the row
+        (None if idle). After `new_speaker`, only the audio since then is read."""
         now = self.clock()
+        received = self.ring.received_seconds
         with self._lock:
             audio_active = now - self._last_audio <= MEDIA_HOLD
+            seconds = min(WINDOW_SECONDS, received - self._speaker_from)
+            fresh = min(WINDOW_SECONDS, max(0.0, received - max(self._ticked_at, self._speaker_from)))
+            reading = audio_active and seconds >= 0.5
+            if reading:
+                self._ticked_at = received
+            generation = self._speaker_generation
         voice = None
-        if audio_active:
-            audio = self.ring.last(WINDOW_SECONDS)
+        if reading:
+            audio = self.ring.last(seconds)
             if len(audio) >= SAMPLE_RATE // 2:
-                voice = self.voice_model.read(audio)
+                voice = self.voice_model.read(audio, speaker=self.speaker)
         with self._lock:
             self._voice = voice
+            if generation != self._speaker_generation:  # the speaker changed while this was read
+                self.speaker.reset()
+            elif voice is not None and voice.has_speech:
+                self._voice_heard += fresh
         snap = self.snapshot(now)  # as of when this tick began, however long the voice model took
         if not snap.media_active:
             return None
@@ -204,7 +224,8 @@ class LiveAnalyser:
             voice = self._voice if now - self._last_audio <= MEDIA_HOLD else None
             snap = dict(faces=faces, face=face, voice=voice, video_frames=self._video_frames,
                         audio_seconds=self.ring.received_seconds, video_active=now - self._last_video <= MEDIA_HOLD,
-                        audio_active=now - self._last_audio <= MEDIA_HOLD, face_ms=self._face_ms, error=self._error)
+                        audio_active=now - self._last_audio <= MEDIA_HOLD, face_ms=self._face_ms, error=self._error,
+                        voice_heard=self._voice_heard)
         return LiveSnapshot(hybrid=hybrid(face, voice), **snap)
 
     def latest_face(self) -> FaceFrame | None:
@@ -219,6 +240,16 @@ class LiveAnalyser:
         """How long a face reading stays shown: `face_hold`, or longer when readings are slow (call with the lock)."""
         return max(self.face_hold, 2.0 * self._face_ms / 1000.0)
 
+    def new_speaker(self) -> None:
+        """Forget the voice heard so far (someone else takes the microphone): the next readings are of the
+        audio from now on, against the average training speaker until the new voice has been heard."""
+        received = self.ring.received_seconds
+        with self._lock:
+            self.speaker.reset()
+            self._speaker_from = received
+            self._speaker_generation += 1
+            self._voice_heard = 0.0
+
     def elapsed(self) -> float:
         """Seconds since the session's first media (0 before it)."""
         with self._lock:
@@ -232,6 +263,7 @@ class LiveAnalyser:
         with self._lock:
             self._faces, self._voice, self._start, self._video_frames = (), None, None, 0
             self._read_frame = None
+            self._speaker_from = self._ticked_at = 0.0  # the ring counts from 0 again; the speaker stays
 
     def _row(self, snap: LiveSnapshot, now: float) -> dict:
         with self._lock:

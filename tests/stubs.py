@@ -5,6 +5,7 @@ import numpy as np
 
 from emotion.face import FaceReading
 from emotion.labels import EMOTIONS
+from emotion.speaker import SpeakerAdapter, VoiceReference
 from emotion.speech import detect_speech
 from emotion.voice import VoiceReading
 
@@ -35,15 +36,22 @@ class StubFaceModel:
 
 
 class StubVoiceModel:
-    """Reads any speech as `label`; silence and tones are 'no speech' (the real speech gate)."""
+    """Reads any speech as `label`; silence and tones are 'no speech' (the real speech gate). Like the real
+    model, a reading with a `speaker` makes that speaker hear its window (one stand-in feature)."""
 
     def __init__(self, label: str = "sad"):
         self.label, self.calls = label, 0
+        self.reference = VoiceReference(mean=np.zeros(1), sd=np.ones(1))
 
-    def read(self, audio):
+    def new_speaker(self) -> SpeakerAdapter:
+        return SpeakerAdapter(self.reference)
+
+    def read(self, audio, max_windows: int = 64, speaker: SpeakerAdapter | None = None):
         self.calls += 1
         activity = detect_speech(audio)
         if not activity.has_speech:
             return VoiceReading(probs=None, reason=activity.reason, duration=len(audio) / 16000)
+        if speaker is not None:
+            speaker.hear(np.zeros((1, 1)))
         return VoiceReading(probs=one_hot(self.label, 0.6), speech_seconds=activity.voiced_seconds,
                             duration=len(audio) / 16000, windows=1)

@@ -201,6 +201,40 @@ def test_tick_reads_the_last_seconds_of_audio_and_logs_a_row():
     assert live.tick() is None and len(live.log) == 2
 
 
+def test_the_voice_is_read_against_the_sessions_speaker_until_a_new_speaker():
+    clock = FakeClock()
+    voice = StubVoiceModel("sad")
+    heard: list[float] = []  # seconds of audio each reading was given
+    read = voice.read
+    voice.read = lambda audio, **kw: heard.append(len(audio) / 16000) or read(audio, **kw)
+    live = LiveAnalyser(StubFaceModel(), voice, clock=clock, background=False)
+    speech = media.speech()
+    live.push_audio(speech[:2 * 16000])
+    assert live.tick()["voice"] == "sad"
+    assert live.speaker.heard == 1 and live.snapshot().voice_heard == pytest.approx(2.0)
+    clock.t += 1
+    live.push_audio(speech[2 * 16000:3 * 16000])
+    live.tick()
+    assert live.speaker.heard == 2 and live.snapshot().voice_heard == pytest.approx(3.0)  # only the new second
+    clock.t += 1
+    live.push_audio(np.zeros(3 * 16000, np.float32))
+    assert live.tick()["voice"] == "no speech" and live.speaker.heard == 2  # silence is not the voice
+    assert live.snapshot().voice_heard == pytest.approx(3.0)
+
+    live.new_speaker()  # someone else takes the microphone
+    assert live.speaker.heard == 0 and live.snapshot().voice_heard == 0
+    clock.t += 0.2
+    calls = voice.calls
+    live.push_audio(speech[:int(0.2 * 16000)])
+    live.tick()  # too little of the new voice yet: the previous speaker's audio is not read as theirs
+    assert voice.calls == calls and live.speaker.heard == 0
+    clock.t += 1
+    live.push_audio(speech[3 * 16000:4 * 16000])
+    live.tick()
+    assert heard[-1] == pytest.approx(1.2) and live.speaker.heard == 1  # the audio since the new speaker only
+    assert live.snapshot().voice_heard == pytest.approx(1.2)
+
+
 class RoomModel:
     """Finds one face per label in `labels`, side by side, each read as its label."""
 
@@ -337,6 +371,9 @@ def test_real_models_read_the_camera_face_and_the_speech(face_model, voice_model
     live.push_audio(media.speech())
     row = live.tick()
     assert row["voice"] in EMOTIONS and row["face"] in EMOTIONS
+    assert live.speaker.heard == 1  # the session's own voice, heard by the real adapter
+    live.new_speaker()
+    assert live.speaker.heard == 0
     live.stop(timeout=2.0)
 
 
