@@ -92,6 +92,14 @@ def _stalled(snap) -> bool:
                 and not snap.media_active)
 
 
+def heard_note(seconds: float) -> str:
+    """How far the voice reading has got used to this speaker's voice."""
+    if seconds < 0.5:
+        return ("Getting used to your voice: nothing heard yet. Until then it is read against an average "
+                "speaker's voice.")
+    return f"Getting used to your voice: {seconds:.0f} s heard."
+
+
 @st.fragment(run_every=1.0 if streaming or ctx.state.signalling else None)
 def current_readings() -> None:
     """The latest readings, refreshed every second while streaming or connecting (the callbacks never touch
@@ -116,6 +124,8 @@ def current_readings() -> None:
     voice_missing = "The microphone is off." if source == "camera" else "No sound is arriving from the microphone."
     show.readings(snap.face, len(snap.faces), snap.voice, snap.hybrid, hybrid, "live",
                   face_missing=face_missing, voice_missing=voice_missing)
+    if source != "camera":
+        st.caption(heard_note(snap.voice_heard))
     if len(snap.faces) > 1:
         show.room(snap.faces)
     st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "
@@ -132,6 +142,10 @@ with readings_col:
         st.session_state["live_frozen"] = live.latest_face()
         if st.session_state["live_frozen"] is None:
             st.info("No face in view to freeze: look at the camera and click again.", icon="🙂")
+    if source != "camera":  # the voice is read against this speaker's own voice: someone else, start afresh
+        st.button("New speaker", key="live-new-speaker", icon="🎙️", on_click=live.new_speaker,
+                  help="Someone else takes the microphone: forget the voice heard so far. Each voice is read "
+                       "against itself, so the reading gets better as it hears more of one speaker.")
     frozen = st.session_state.get("live_frozen")
     if frozen is not None:
         with st.container(border=True):
