@@ -1,4 +1,4 @@
-"""Voice training: corpora and speaker splits, log-mel-domain windows, class balance, and a tiny end-to-end run."""
+"""Voice training: corpora and speaker splits, features read against the speaker, and a tiny end-to-end run."""
 from __future__ import annotations
 
 import argparse
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from emotion.train.voice_corpora import collect_clips, parse_speakers, split_clips
-from emotion.train.voice_windows import MelAugment, add_noise_db, batches, fit_frames, sampling_weights
-from emotion.voice import N_FRAMES, N_MELS
+from emotion.speaker import CLIP, SpeakerAdapter, VoiceReference
+from emotion.train.voice import speaker_views
 
 FIXTURES = Path(__file__).parent / "fixtures" / "speech"
 RAVDESS_CODE = {"neutral": "01", "happy": "03", "angry": "05"}
@@ -64,61 +64,53 @@ def test_speaker_specs_and_splits_keep_test_and_choice_speakers_out_of_training(
     assert len(train) + len(choice) + len(test) == len(clips)
 
 
-def test_fit_frames_repeats_a_short_spectrogram_and_cuts_a_long_one():
-    short = np.arange(5 * N_MELS, dtype=np.float32).reshape(5, N_MELS)
-    out = fit_frames(short, 3)
-    assert out.shape == (N_FRAMES, N_MELS) and np.array_equal(out[5:10], short)
-    long = np.random.default_rng(0).normal(size=(400, N_MELS))
-    assert np.array_equal(fit_frames(long, 50), long[50:50 + N_FRAMES])
+def _speaker_features(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three speakers whose features sit at very different levels (as voices and microphones do)."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(level, scale, (40, 5)) for level, scale in ((0, 1), (50, 3), (-20, 0.5))])
+    return x, np.repeat(["a", "b", "c"], 40)
 
 
-def test_mel_augment_without_changes_is_identity_and_shift_moves_bands():
-    x = np.random.default_rng(0).normal(-40, 10, (3, N_FRAMES, N_MELS)).astype(np.float32)
-    none = MelAugment(mel_shift=0.0, p_eq=0, p_noise=0, p_mask=0)
-    np.testing.assert_array_equal(none.change(x, np.random.default_rng(1)), x)
-    ramp = np.tile(np.arange(N_MELS, dtype=np.float32), (1, N_FRAMES, 1))
-    shifted = MelAugment(mel_shift=2.0, p_eq=0, p_noise=0, p_mask=0).change(ramp, np.random.default_rng(2))
-    step = shifted[0, 0, 10] - ramp[0, 0, 10]
-    assert 0.05 < abs(step) <= 2.0 and np.allclose(shifted[0, :, 10:50] - ramp[0, :, 10:50], step, atol=1e-4)
+def test_reference_is_the_average_speaker_and_round_trips(tmp_path):
+    x, speakers = _speaker_features()
+    ref = VoiceReference.fit(x, speakers, prior=3.0)
+    assert np.allclose(ref.mean, 10, atol=1.0)  # the mean of the three speakers' means
+    assert np.allclose(ref.sd, np.sqrt((1 + 9 + 0.25) / 3), rtol=0.25)  # pooled within-speaker spread
+    ref.save(tmp_path / "voice.reference.npz")
+    back = VoiceReference.load(tmp_path / "voice.reference.npz")
+    np.testing.assert_allclose(back.mean, ref.mean, rtol=1e-6)
+    np.testing.assert_allclose(back.sd, ref.sd, rtol=1e-6)
+    assert back.prior == 3.0
 
 
-def test_noise_in_the_log_mel_domain_raises_quiet_bands_and_keeps_loud_ones():
-    x = np.full((1, N_FRAMES, N_MELS), -80.0, np.float32)
-    x[0, :, :10] = -10.0  # loud low bands, silence elsewhere
-    noisy = add_noise_db(x, np.random.default_rng(0), np.array([20.0]))
-    assert noisy[0, :, 30:].mean() > -60  # the silent bands now hold noise
-    assert abs(noisy[0, :, :10].mean() - (-10.0)) < 0.5  # the speech is 20 dB above it: nearly unchanged
+def test_speaker_adapter_reads_a_voice_against_itself_once_it_has_heard_it():
+    x, speakers = _speaker_features()
+    ref = VoiceReference.fit(x, speakers)
+    b = x[speakers == "b"]
+    alone = ref.normalise(b)
+    assert alone.mean() == CLIP  # far above the average speaker: clipped
+    adapter = SpeakerAdapter(ref)
+    adapter.hear(b)
+    assert adapter.heard == 40
+    z = adapter.normalise(b)
+    assert 0.5 < z.mean() < 2.0  # against its own voice, still a little pulled towards the average speaker
+    for _ in range(9):
+        adapter.hear(b)
+    z = adapter.normalise(b)
+    assert abs(z.mean()) < 0.3 and 0.7 < z.std() < 1.3  # 400 windows heard: centred on itself, unit spread
+    adapter.reset()
+    assert adapter.heard == 0 and np.array_equal(adapter.normalise(b), alone)  # forgotten
 
 
-def test_class_balance_draws_every_emotion_equally_and_speaker_balance_tames_big_speakers():
-    labels = ["sad"] * 10 + ["happy"] * 90
-    w = sampling_weights(labels, ["a"] * 100, "class")
-    assert np.isclose(w[:10].sum(), 0.5) and np.isclose(w[10:].sum(), 0.5)
-    speakers = ["big"] * 90 + ["small"] * 10
-    w = sampling_weights(["x"] * 100, speakers, "class+speaker")
-    assert np.isclose(w[90:].sum() / w[:90].sum(), np.sqrt(10) / np.sqrt(90))  # 1:3 instead of 1:9 by clips
-    assert np.allclose(sampling_weights(labels, speakers, "none"), 0.01)
-
-
-def test_batches_are_model_sized_float32_windows_with_labels_drawn_by_weight():
-    rng = np.random.default_rng(0)
-    mels = [rng.normal(-40, 10, (int(n), N_MELS)).astype(np.float16) for n in rng.integers(50, 500, 20)]
-    labels = np.array([0] * 10 + [5] * 10)
-    weights = np.array([0.0] * 10 + [0.1] * 10)
-    x, y = next(batches([mels], labels, weights, 16, MelAugment(), seed=3))
-    assert x.shape == (16, N_FRAMES, N_MELS, 1) and x.dtype == np.float32 and np.isfinite(x).all()
-    assert set(y.tolist()) == {5}
-
-
-def test_utterance_norm_removes_each_bands_average():
-    from emotion.layers import UtteranceNorm
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(0, 3, (2, N_FRAMES, N_MELS, 1)).astype(np.float32)
-    tilt = np.linspace(-30, 10, N_MELS, dtype=np.float32)[None, None, :, None]  # a microphone's colour
-    a, b = np.asarray(UtteranceNorm()(x)), np.asarray(UtteranceNorm()(x + tilt))
-    np.testing.assert_allclose(a, b, atol=1e-4)
-    assert np.allclose(a.mean(axis=1), 0, atol=1e-4)
+def test_training_views_read_each_clip_against_some_of_its_own_speakers_clips():
+    x, speakers = _speaker_features()
+    ref = VoiceReference.fit(x, speakers)
+    views = speaker_views(x, speakers, ref, np.random.default_rng(0))
+    assert views.shape == x.shape and views.dtype == np.float32 and np.isfinite(views).all()
+    alone = ref.normalise(x)
+    against_reference = np.all(np.isclose(views, alone), axis=1)
+    assert 0 < against_reference.mean() < 0.5  # some clips are read against the average speaker (none heard)
+    assert np.abs(views[~against_reference & (speakers == "b")]).mean() < np.abs(alone[speakers == "b"]).mean()
 
 
 def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_reads(tmp_path, monkeypatch,
@@ -133,12 +125,14 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     def args(epochs: int) -> argparse.Namespace:
         return build_parser().parse_args(
             ["train", "voice", "--data", str(data), "--run", str(run), "--out", str(out), "--epochs", str(epochs),
-             "--batch-size", "8", "--held-out", "emodb", "--choice", "ravdess:17", "--warmup-epochs", "1"])
+             "--batch-size", "8", "--held-out", "emodb", "--choice", "ravdess:17", "--warmup-epochs", "1",
+             "--workers", "1"])
 
     train_voice(args(1))
     result = train_voice(args(2))  # resumes for one more epoch
     assert [h["epoch"] for h in json.loads((run / "state.json").read_text())["history"]] == [1, 2]
-    assert result["held_out"]["all"]["n"] == 6 and set(result["held_out"]) == {"all", "emodb", "predictions"}
+    assert result["held_out"]["all"]["n"] == 6 and set(result["held_out"]) == {"all", "emodb", "predictions", "adapted"}
+    assert result["held_out"]["adapted"]["all"]["n"] == 6
     assert result["choice"]["all"]["n"] == 3
     assert {row[1] for row in result["held_out"]["predictions"]} == {"emodb:03", "emodb:08"}
     assert json.loads((run / "final.json").read_text())["held_out"]["all"]["n"] == 6
