@@ -1,8 +1,9 @@
-"""Why a model read what it read: occlusion sensitivity over a face crop and over a recording's log-mel spectrogram.
+"""Why a model read what it read: occlusion sensitivity over a face crop and over a recording's speech.
 
-Occlusion asks the model itself: grey out one patch at a time, read again through the same path as a
-reading (for faces: softened, mirror-averaged, the int8 model; for voices: the same speech windows), and see
-how much the probability of the reading's label falls. A patch whose loss lowers it a lot mattered. Unlike
+Occlusion asks the model itself: hide one patch at a time, read again through the same path as a reading
+(for faces: grey out a square, then softened, mirror-averaged, the int8 model; for voices: silence a stretch
+of time in one frequency band of a speech window, then the same functionals and network), and see how much
+the probability of the reading's label falls. A patch whose loss lowers it a lot mattered. Unlike
 gradient maps this needs nothing from inside the model and measures exactly what the reading depends on.
 """
 from __future__ import annotations
@@ -17,12 +18,16 @@ from .audio import SAMPLE_RATE
 from .face import FACE_SIZE, Box, crop_face
 from .labels import EMOTIONS
 from .speech import HOP, detect_speech
-from .voice import N_FRAMES, N_MELS, WINDOW, fit_window, log_mel, log_mel_frames, speech_spans
+from .voice import N_MELS, log_mel_frames, speech_spans
 
 FACE_PATCH, FACE_STEPS = 16, 7  # a 16-pixel square hidden at 7 x 7 places over the 48x48 crop (overlapping)
-VOICE_PATCH_FRAMES, VOICE_PATCH_MELS = 25, 16  # 0.25 s x 16 mel bands: 12 x 4 patches a 3 s window
+# Voices: 0.5 s x one of 4 mel-spaced bands (50-790-1730-3720-8000 Hz): 6 x 4 patches a 3 s window, each read
+# through the functionals (the costly step), so the patches are coarse.
+VOICE_PATCH_SECONDS, VOICE_BANDS = 0.5, 4
+VOICE_PATCH_MELS = N_MELS // VOICE_BANDS  # the bands are whole groups of the picture's mel bands
 MAX_VOICE_WINDOWS = 6  # longer recordings: windows spread evenly over the speech
 FMIN, FMAX = 50.0, 8000.0  # the mel range of voice.log_mel_frames
+STFT_FFT, STFT_HOP = 512, 128  # the short-time Fourier transform a patch is silenced in (32 ms, 8 ms)
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,19 @@ class VoiceExplanation:
         return np.arange(len(self.heat)) * HOP / SAMPLE_RATE
 
     def peak(self) -> tuple[float, float, float, float]:
-        """(start s, end s, low Hz, high Hz) of the patch that mattered most."""
+        """(start s, end s, low Hz, high Hz) of the part that mattered most: the stretch of time around the
+        map's maximum, in its band, where the map stays at that maximum."""
         t, m = np.unravel_index(int(np.argmax(self.heat)), self.heat.shape)
-        t0 = (t // VOICE_PATCH_FRAMES) * VOICE_PATCH_FRAMES
         m0 = (m // VOICE_PATCH_MELS) * VOICE_PATCH_MELS
+        top = self.heat[t, m]
+        row = np.isclose(self.heat[:, m], top, rtol=0, atol=1e-6)
+        a, b = t, t + 1
+        while a > 0 and row[a - 1]:
+            a -= 1
+        while b < len(row) and row[b]:
+            b += 1
         edges = mel_band_edges()
-        return (t0 * HOP / SAMPLE_RATE, min(self.duration, (t0 + VOICE_PATCH_FRAMES) * HOP / SAMPLE_RATE),
+        return (float(a * HOP / SAMPLE_RATE), float(min(self.duration, b * HOP / SAMPLE_RATE)),
                 float(edges[m0]), float(edges[min(m0 + VOICE_PATCH_MELS, N_MELS)]))
 
 
@@ -122,29 +134,62 @@ def explain_face(model: Any, crop: np.ndarray, label: str | None = None) -> Face
     return FaceExplanation(crop, heat, EMOTIONS[k], float(probs[0, k]), float(max(0.0, falls.max())))
 
 
-def _window_heat(model: Any, window: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    """(heat (N_FRAMES, N_MELS): the fall of emotion k's probability when each patch is hidden, the largest
-    fall) of one 3 s window."""
-    features = log_mel(window)
-    fill = float(features.mean())
-    spots = [(t, m) for t in range(0, N_FRAMES, VOICE_PATCH_FRAMES) for m in range(0, N_MELS, VOICE_PATCH_MELS)]
-    batch = np.repeat(features[None], len(spots) + 1, axis=0)
-    for i, (t, m) in enumerate(spots, start=1):
-        batch[i, t:t + VOICE_PATCH_FRAMES, m:m + VOICE_PATCH_MELS] = fill
-    probs = model.predict(batch)
-    falls = probs[0, k] - probs[1:, k]
-    heat = np.zeros((N_FRAMES, N_MELS), np.float32)
-    for (t, m), fall in zip(spots, falls):
-        heat[t:t + VOICE_PATCH_FRAMES, m:m + VOICE_PATCH_MELS] = fall
-    return heat, float(falls.max())
+def voice_bands() -> np.ndarray:
+    """The VOICE_BANDS + 1 edges in Hz of the bands a voice patch silences (mel-spaced, FMIN to FMAX); the
+    lowest band reaches down to 0 Hz and the highest up to 8 kHz, so nothing escapes between them."""
+    import librosa
+
+    return librosa.mel_frequencies(VOICE_BANDS + 1, fmin=FMIN, fmax=FMAX)
+
+
+def _stft(audio: np.ndarray) -> np.ndarray:
+    import librosa
+
+    return librosa.stft(np.asarray(audio, np.float32), n_fft=STFT_FFT, hop_length=STFT_HOP)
+
+
+def _istft(spectrum: np.ndarray, length: int) -> np.ndarray:
+    import librosa
+
+    return librosa.istft(spectrum, hop_length=STFT_HOP, n_fft=STFT_FFT, length=length).astype(np.float32)
+
+
+def _silence(spectrum: np.ndarray, start: float, end: float, low: float, high: float) -> np.ndarray:
+    """A copy of an STFT (bins, frames) with the frames centred in [start, end) s and the bins in [low, high)
+    Hz set to 0."""
+    out = spectrum.copy()
+    frames = np.arange(spectrum.shape[1]) * STFT_HOP / SAMPLE_RATE
+    bins = np.arange(spectrum.shape[0]) * SAMPLE_RATE / STFT_FFT
+    out[np.ix_((bins >= low) & (bins < high), (frames >= start) & (frames < end))] = 0
+    return out
+
+
+def occlude_voice(audio: np.ndarray, start: float, end: float, low: float, high: float) -> np.ndarray:
+    """A copy of mono 16 kHz `audio` with the sound between `start` and `end` seconds and between `low` and
+    `high` Hz silenced (in the short-time Fourier transform, then back to a waveform of the same length)."""
+    audio = np.asarray(audio, np.float32)
+    return _istft(_silence(_stft(audio), start, end, low, high), len(audio))
+
+
+def _voice_patches(length: int) -> list[tuple[float, float, float, float]]:
+    """(start s, end s, low Hz, high Hz) of every patch over a window of `length` samples."""
+    seconds = length / SAMPLE_RATE
+    edges = voice_bands()
+    lows, highs = [0.0, *edges[1:-1]], [*edges[1:-1], SAMPLE_RATE / 2 + 1]
+    starts = np.arange(0.0, seconds - 1e-9, VOICE_PATCH_SECONDS)
+    return [(float(t), float(min(t + VOICE_PATCH_SECONDS, seconds)), lo, hi) for t in starts
+            for lo, hi in zip(lows, highs)]
 
 
 def explain_voice(model: Any, audio: np.ndarray, label: str | None = None) -> VoiceExplanation | None:
-    """Occlusion map over the log-mel spectrogram of mono 16 kHz `audio` for `label` (default: the label of
-    the windows read), on the same speech windows a reading uses; None when there is no speech.
+    """Occlusion map of mono 16 kHz `audio` for `label` (default: the label of the windows read), over the
+    same speech windows a reading uses; None when there is no speech.
 
-    `model` is a VoiceModel (anything with `predict(features (N, N_FRAMES, N_MELS)) -> (N, 7)`). The map
-    has one row per 10 ms frame of the whole recording, so its time axis is the recording's.
+    Each window's patches (VOICE_PATCH_SECONDS x one of the `voice_bands`) are silenced one at a time and all
+    the windows, whole and hidden, are read in one `read_windows` call. `model` is a VoiceModel (anything with
+    `read_windows(list of audio arrays) -> (N, 7)`); windows are read against its average training speaker,
+    as a single recording is. The map is drawn over the recording's log-mel spectrogram: one row per 10 ms
+    frame of the whole recording (so its time axis is the recording's), and 0 outside the windows read.
     """
     audio = np.asarray(audio, np.float32)
     activity = detect_speech(audio)
@@ -154,23 +199,34 @@ def explain_voice(model: Any, audio: np.ndarray, label: str | None = None) -> Vo
     if len(spans) > MAX_VOICE_WINDOWS:
         keep = np.linspace(0, len(spans) - 1, MAX_VOICE_WINDOWS).round().astype(int)
         spans, weights = [spans[i] for i in keep], weights[keep]
-    windows = [fit_window(audio[a:b]) for a, b in spans]
-    mean = (model.predict(np.stack([log_mel(w) for w in windows])) * weights[:, None]).sum(0) / weights.sum()
+    windows = [audio[a:b] for a, b in spans]
+    patches = [_voice_patches(len(w)) for w in windows]
+    batch = list(windows)
+    for window, spots in zip(windows, patches):
+        spectrum = _stft(window)
+        batch += [_istft(_silence(spectrum, *spot), len(window)) for spot in spots]
+    probs = model.read_windows(batch)
+    whole = probs[:len(windows)]
+    mean = (whole * weights[:, None]).sum(0) / weights.sum()
     calibration = getattr(model, "calibration", None)  # as a reading: the windows' mean, calibrated
     mean = calibration.apply(mean) if calibration is not None else mean
     k = _target(mean, label)
     spectrogram = log_mel_frames(audio)
     frames = len(spectrogram)
     total, covered = np.zeros((frames, N_MELS)), np.zeros((frames, 1))
-    drop = 0.0
-    for (a, b), window, weight in zip(spans, windows, weights):
-        heat, fall = _window_heat(model, window, k)
-        # where each window frame lies in the recording (a short span is repeated to fill the window)
-        offsets = (np.arange(N_FRAMES) * HOP) % max(b - a, 1) if b - a < WINDOW else np.arange(N_FRAMES) * HOP
-        rows = np.clip((a + offsets) // HOP, 0, frames - 1)
-        np.add.at(total, rows, heat * weight)
-        np.add.at(covered, rows, weight)
-        drop = max(drop, fall)
+    edges = voice_bands()
+    drop, i = 0.0, len(windows)
+    for (a, b), spots, base, weight in zip(spans, patches, whole, weights):
+        falls = base[k] - probs[i:i + len(spots), k]
+        i += len(spots)
+        first, last = a // HOP, min(-(-b // HOP), frames)
+        covered[first:last] += weight
+        for (start, end, low, _), fall in zip(spots, falls):
+            rows = slice(min(first + int(round(start * SAMPLE_RATE / HOP)), frames),
+                         min(first + int(round(end * SAMPLE_RATE / HOP)), last))
+            band = int(np.searchsorted(edges[1:-1], low, side="right"))
+            total[rows, band * VOICE_PATCH_MELS:(band + 1) * VOICE_PATCH_MELS] += fall * weight
+        drop = max(drop, float(falls.max()))
     heat = _normalise(total / np.maximum(covered, 1e-9))
     return VoiceExplanation(spectrogram, heat, EMOTIONS[k], float(mean[k]), max(0.0, drop), len(audio) / SAMPLE_RATE)
 
