@@ -2,6 +2,10 @@
 
     python benchmarks/voice_speed.py                     # 3 s window + a 10 min recording
     python benchmarks/voice_speed.py --minutes 2 --file some_long_talk.flac
+    python benchmarks/voice_speed.py --voice-model runs/x/voice.keras   # a candidate (reference beside it)
+
+A 3 s window is timed step by step: the speech gate, the ComParE functionals (openSMILE), the z-scores against
+a speaker, the network, and the whole `VoiceModel.read` (alone, and against a speaker as the live page reads).
 
 The speech is the committed eSpeak fixtures (tests/fixtures/speech*), tiled with short pauses and a
 little noise to the length asked; the long recording is written as 44.1 kHz stereo FLAC so loading
@@ -21,7 +25,8 @@ import numpy as np
 from _common import ROOT, load_note
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emotion.speech import detect_speech  # noqa: E402
-from emotion.voice import WINDOW, load_voice_model, log_mel  # noqa: E402
+from emotion.voice import VOICE_WEIGHTS, WINDOW, load_voice_model  # noqa: E402
+from emotion.voice_functionals import functionals  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -56,18 +61,25 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the long recording (default 10)")
     ap.add_argument("--file", help="time this audio file too")
     ap.add_argument("--repeats", type=int, default=20, help="runs per short measurement (default 20)")
+    ap.add_argument("--voice-model", default=str(VOICE_WEIGHTS),
+                    help="a voice model (with its .reference.npz beside it); default weights/voice.keras")
     args = ap.parse_args()
 
-    model = load_voice_model()
+    model = load_voice_model(Path(args.voice_model))
     model.warm_up()
     window = speech(3.0)[:WINDOW]
+    speaker = model.new_speaker()
     rows = []
     gate, _ = timed(lambda: detect_speech(window), args.repeats)
-    feats, mel = timed(lambda: log_mel(window), args.repeats)
-    net, _ = timed(lambda: model.predict(mel[None]), args.repeats)
+    feats, f = timed(lambda: functionals(window), args.repeats)
+    norm, z = timed(lambda: speaker.normalise(f[None]), args.repeats)
+    net, _ = timed(lambda: model.predict(z), args.repeats)
     total, reading = timed(lambda: model.read(window), args.repeats)
-    rows += [("3 s window: speech gate", gate), ("3 s window: log-mel features", feats),
-             ("3 s window: network", net), ("3 s window: all (VoiceModel.read)", total)]
+    live, _ = timed(lambda: model.read(window, speaker=speaker), args.repeats)
+    rows += [("3 s window: speech gate", gate), ("3 s window: ComParE functionals (openSMILE)", feats),
+             ("3 s window: z-scores against the speaker", norm), ("3 s window: network", net),
+             ("3 s window: all (VoiceModel.read)", total),
+             ("3 s window: all, against a speaker (VoiceModel.read(speaker=), as live)", live)]
 
     long = speech(args.minutes * 60, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +112,7 @@ def main() -> None:
     print("| what | ms |\n|---|---|")
     for name, ms in rows:
         print(f"| {name} | {ms:.1f} |")
-    print(f"\n3 s window read as {reading.label!r} (placeholder weights give arbitrary labels).\n")
+    print(f"\n3 s window read as {reading.label!r} by {args.voice_model}.\n")
     print("| recording | length | load (decode+resample) | speech gate | read, default (≤64 windows) | x real time "
           "| read, every window | x real time |\n|---|---|---|---|---|---|---|---|")
     for name, sec, tl, tg, t64, w64, tall, wall, ok in long_rows:

@@ -5,17 +5,19 @@ import numpy as np
 import streamlit as st
 
 from emotion.face import FaceModel, load_face_model
-from emotion.voice import WINDOW, VoiceModel, load_voice_model, log_mel
+from emotion.voice import WINDOW, VoiceModel, load_voice_model
 
 
 def warm(face: FaceModel, voice: VoiceModel) -> None:
-    """Run every step once (detector, face model, voice model, speech gate, log-mel), so the first live frame
-    and the first voice reading pay no start-up cost (a cold librosa holds the interpreter for a second or more).
-    `face.warm_up` runs the detector too."""
+    """Run every step once, so the first live frame and the first voice reading pay no start-up cost: the
+    detector and the face model (`face.warm_up`), the voice's functionals and network (`voice.warm_up`), the
+    speech gate and the rest of a reading (`voice.read` of noise), and reading against a speaker of one's own,
+    as the live page does."""
     face.warm_up()
     voice.warm_up()
-    voice.read(np.zeros(WINDOW, np.float32))
-    log_mel(np.zeros(WINDOW, np.float32))
+    noise = np.random.default_rng(1).normal(0, 0.05, WINDOW).astype(np.float32)
+    voice.read(noise, speaker=voice.new_speaker())
+    voice.read_windows([noise], speaker=voice.new_speaker())
 
 
 @st.cache_resource(show_spinner="Loading the face and voice models (only the first time)…")
