@@ -30,7 +30,7 @@ from .voice_features import clip_functionals
 HEARD = (0, 1, 2, 4, 8, 16, None)  # how many of its speaker's clips a training clip is read against (None: all)
 
 
-def build_voice_model(n_features: int, width: int = 512, dropout: float = 0.5):
+def build_voice_model(n_features: int, width: int = 256, dropout: float = 0.5):
     """Input: normalised functionals (n_features,). Output: probabilities over EMOTIONS."""
     import keras
     from keras import layers
@@ -156,7 +156,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--held-out", default="", help='speakers never trained on, measured at the end: e.g. '
                         '"ravdess:1-4", "emodb", "ravdess:17-20+tess:OAF" (default: none, train on all)')
     parser.add_argument("--choice", default="", help="speakers to choose recipes and epochs on (not trained on)")
-    parser.add_argument("--width", type=int, default=512, help="units of the hidden layer")
+    parser.add_argument("--width", type=int, default=256, help="units of the hidden layer")
     parser.add_argument("--prior", type=float, default=4.0,
                         help="how many windows of a new speaker weigh as much as the average training speaker")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the features (first run)")
