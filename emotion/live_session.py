@@ -7,8 +7,8 @@ boxes on each frame, so video stays smooth whatever the models cost:
                 video in one process share about half the CPU for faces (`face_rest`);
   voice worker  every `voice_interval` seconds reads the last 3 s of audio (every sample kept in a
                 ring buffer) against the session's own voice so far (one speaker at a time: a
-                `SpeakerAdapter` that hears every window read, until `new_speaker` forgets it), fuses it
-                with the face, and appends a row to the session log.
+                `SpeakerAdapter` that hears a window every HEAR_HOP seconds of speech, until `new_speaker`
+                forgets it), fuses it with the face, and appends a row to the session log.
 Workers start with the first media and end by themselves when media stops. Nothing here touches
 Streamlit: the page reads `snapshot()` and `log`.
 """
@@ -40,6 +40,22 @@ NO_MICROPHONE = "no microphone"
 FACE_READERS = RecentReaders()  # the sessions of this process reading faces, to share the CPU between them
 _SESSION_KEYS = itertools.count(1)  # one key per LiveAnalyser, never reused (id() is, once one is freed)
 MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio) counts as stopped
+# The speaker hears a window at most once per HEAR_HOP seconds of audio, so its windows overlap as a recording's
+# do (hop 1.5 s); the readings in between are against the speaker without adding to it.
+HEAR_HOP = WINDOW_SECONDS / 2
+
+
+class _Listener:
+    """A speaker to read against without adding the window read to it (a `SpeakerAdapter` that does not hear)."""
+
+    def __init__(self, speaker: Any):
+        self.speaker = speaker
+
+    def hear(self, features: np.ndarray) -> None:
+        pass
+
+    def normalise(self, features: np.ndarray) -> np.ndarray:
+        return self.speaker.normalise(features)
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,7 @@ class LiveAnalyser:
         self._speaker_from = 0.0  # received seconds of audio when the speaker was last forgotten
         self._speaker_generation = 0  # counts new_speaker calls (a reading under way may predate one)
         self._ticked_at = 0.0  # received seconds of audio at the last voice reading
+        self._heard_at = -math.inf  # received seconds of audio when the speaker last heard a window
         self._voice_heard = 0.0
         self._last_video = self._last_audio = -math.inf
         self._video_frames = 0
@@ -190,18 +207,22 @@ class LiveAnalyser:
             reading = audio_active and seconds >= 0.5
             if reading:
                 self._ticked_at = received
+            hear = received - self._heard_at >= HEAR_HOP - 1e-6
             generation = self._speaker_generation
         voice = None
         if reading:
             audio = self.ring.last(seconds)
             if len(audio) >= SAMPLE_RATE // 2:
-                voice = self.voice_model.read(audio, speaker=self.speaker)
+                speaker = self.speaker if hear else _Listener(self.speaker)
+                voice = self.voice_model.read(audio, speaker=speaker)
         with self._lock:
             self._voice = voice
             if generation != self._speaker_generation:  # the speaker changed while this was read
                 self.speaker.reset()
             elif voice is not None and voice.has_speech:
                 self._voice_heard += fresh
+                if hear:
+                    self._heard_at = received
         snap = self.snapshot(now)  # as of when this tick began, however long the voice model took
         if not snap.media_active:
             return None
@@ -249,6 +270,7 @@ class LiveAnalyser:
             self._speaker_from = received
             self._speaker_generation += 1
             self._voice_heard = 0.0
+            self._heard_at = -math.inf
 
     def elapsed(self) -> float:
         """Seconds since the session's first media (0 before it)."""
@@ -264,6 +286,7 @@ class LiveAnalyser:
             self._faces, self._voice, self._start, self._video_frames = (), None, None, 0
             self._read_frame = None
             self._speaker_from = self._ticked_at = 0.0  # the ring counts from 0 again; the speaker stays
+            self._heard_at = -math.inf
 
     def _row(self, snap: LiveSnapshot, now: float) -> dict:
         with self._lock:

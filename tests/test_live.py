@@ -204,34 +204,37 @@ def test_tick_reads_the_last_seconds_of_audio_and_logs_a_row():
 def test_the_voice_is_read_against_the_sessions_speaker_until_a_new_speaker():
     clock = FakeClock()
     voice = StubVoiceModel("sad")
-    heard: list[float] = []  # seconds of audio each reading was given
+    given: list[tuple[float, object]] = []  # (seconds of audio, speaker) of each reading
     read = voice.read
-    voice.read = lambda audio, **kw: heard.append(len(audio) / 16000) or read(audio, **kw)
+    voice.read = lambda audio, **kw: given.append((len(audio) / 16000, kw["speaker"])) or read(audio, **kw)
     live = LiveAnalyser(StubFaceModel(), voice, clock=clock, background=False)
     speech = media.speech()
-    live.push_audio(speech[:2 * 16000])
-    assert live.tick()["voice"] == "sad"
+
+    def tick(audio: np.ndarray) -> dict:
+        clock.t += len(audio) / 16000
+        live.push_audio(audio)
+        return live.tick()
+
+    assert tick(speech[:2 * 16000])["voice"] == "sad"
     assert live.speaker.heard == 1 and live.snapshot().voice_heard == pytest.approx(2.0)
-    clock.t += 1
-    live.push_audio(speech[2 * 16000:3 * 16000])
-    live.tick()
-    assert live.speaker.heard == 2 and live.snapshot().voice_heard == pytest.approx(3.0)  # only the new second
-    clock.t += 1
-    live.push_audio(np.zeros(3 * 16000, np.float32))
-    assert live.tick()["voice"] == "no speech" and live.speaker.heard == 2  # silence is not the voice
-    assert live.snapshot().voice_heard == pytest.approx(3.0)
+    assert given[-1][1] is live.speaker
+    # 1 s later the last 3 s overlap the window heard by more than a recording's windows do: read against the
+    # speaker, not added to it
+    assert tick(speech[2 * 16000:3 * 16000])["voice"] == "sad"
+    assert live.speaker.heard == 1 and live.snapshot().voice_heard == pytest.approx(3.0)  # only the new second
+    assert given[-1][1] is not live.speaker and given[-1][1].speaker is live.speaker
+    tick(speech[3 * 16000:4 * 16000])  # 2 s after the window heard: heard
+    assert live.speaker.heard == 2 and live.snapshot().voice_heard == pytest.approx(4.0)
+    assert tick(np.zeros(3 * 16000, np.float32))["voice"] == "no speech"
+    assert live.speaker.heard == 2 and live.snapshot().voice_heard == pytest.approx(4.0)  # silence is not the voice
 
     live.new_speaker()  # someone else takes the microphone
     assert live.speaker.heard == 0 and live.snapshot().voice_heard == 0
-    clock.t += 0.2
     calls = voice.calls
-    live.push_audio(speech[:int(0.2 * 16000)])
-    live.tick()  # too little of the new voice yet: the previous speaker's audio is not read as theirs
+    tick(speech[:int(0.2 * 16000)])  # too little of the new voice yet: the last speaker's audio is not theirs
     assert voice.calls == calls and live.speaker.heard == 0
-    clock.t += 1
-    live.push_audio(speech[3 * 16000:4 * 16000])
-    live.tick()
-    assert heard[-1] == pytest.approx(1.2) and live.speaker.heard == 1  # the audio since the new speaker only
+    tick(speech[16000:2 * 16000])
+    assert given[-1][0] == pytest.approx(1.2, abs=1e-3) and live.speaker.heard == 1  # only what came since
     assert live.snapshot().voice_heard == pytest.approx(1.2)
 
 
@@ -372,6 +375,8 @@ def test_real_models_read_the_camera_face_and_the_speech(face_model, voice_model
     row = live.tick()
     assert row["voice"] in EMOTIONS and row["face"] in EMOTIONS
     assert live.speaker.heard == 1  # the session's own voice, heard by the real adapter
+    live.push_audio(media.speech()[:16000])
+    assert live.tick()["voice"] in EMOTIONS and live.speaker.heard == 1  # 1 s on: read against it, not added
     live.new_speaker()
     assert live.speaker.heard == 0
     live.stop(timeout=2.0)
