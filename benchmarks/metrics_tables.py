@@ -53,7 +53,8 @@ def commands(metrics: dict) -> str:
 def main() -> None:
     metrics = json.loads(METRICS.read_text())
     print("## Face\n\n" + recall_table(metrics, ["face", "face_masked"]))
-    print("\n## Voice\n\n" + recall_table(metrics, ["voice", "voice_tess", "voice_urdu", "voice_emodb"]))
+    print("\n## Voice\n\n" + recall_table(metrics, ["voice_ravdess_cv", "voice_ravdess_cv_adapted", "voice_emodb_loco",
+                                                         "voice_emodb_loco_adapted", "voice", "voice_urdu"]))
     print("\n## Fusion\n\n" + fusion_table(metrics))
     print("\n## Commands\n\n" + commands(metrics))
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion.train.voice_corpora import collect_clips, parse_speakers, split_clips
 from emotion.speaker import CLIP, SpeakerAdapter, VoiceReference
 from emotion.train.voice import speaker_views
+from emotion.train.voice_corpora import collect_clips, parse_speakers, split_clips
 
 FIXTURES = Path(__file__).parent / "fixtures" / "speech"
 RAVDESS_CODE = {"neutral": "01", "happy": "03", "angry": "05"}
