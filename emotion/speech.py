@@ -19,6 +19,7 @@ whistling, footsteps, barking). The frames and voiced time are the gate's.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -199,7 +200,20 @@ def vad_speech_seconds(audio: np.ndarray, enough: float = np.inf) -> float:
 
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
     """Find voiced speech in mono 16 kHz audio: the gate (gate_speech), then Silero VAD (vad_confirms)."""
-    return vad_confirms(audio, gate_speech(audio))
+    with _blas().limit(limits=1):
+        return vad_confirms(audio, gate_speech(audio))
+
+
+@functools.lru_cache(maxsize=1)
+def _blas():
+    """The BLAS libraries numpy and scipy loaded, to run the gate's small matrix products on one thread: with
+    OpenBLAS's default of a thread per core they ran about 3 times slower whenever the CPUs were busy (threads
+    waiting for each other), and no faster on idle ones. Limiting and restoring costs microseconds."""
+    import librosa  # noqa: F401  (loads what the gate uses, so that the controller finds every library)
+    import scipy.signal  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
 
 
 def vad_confirms(audio: np.ndarray, activity: SpeechActivity) -> SpeechActivity:
