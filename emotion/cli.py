@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -99,21 +100,31 @@ def run_predict(args: argparse.Namespace) -> int:
     from .images import IMAGE_EXTENSIONS, ImageError, load_image
     from .voice import load_voice_model
 
-    failed = 0
-    for path in args.files:
-        out: dict = {"file": str(path)}
+    def read(path: Path, out: dict) -> None:
         suffix = path.suffix.lower()
+        if suffix in IMAGE_EXTENSIONS:
+            faces = load_face_model().read(load_image(path), mode=args.faces, mask=args.mask)
+            out.update(type="image", faces=[f.to_dict() for f in faces])
+        elif suffix in AUDIO_EXTENSIONS:
+            out.update(type="audio", **load_voice_model().read(load_audio(path)).to_dict())
+        else:
+            raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
+
+    return _each_file(args.files, read, (ImageError, AudioError, FileNotFoundError, ValueError))
+
+
+def _each_file(files: list[Path], read, errors: tuple[type[Exception], ...], **start) -> int:
+    """A JSON line per file: `{"file": ..., **start}` filled in by `read(path, out)`, or with "error" when the
+    file is missing or `read` raised one of `errors`; exit status 1 when any file failed. `start`'s values are
+    copied for each file."""
+    failed = 0
+    for path in files:
+        out: dict = {"file": str(path), **copy.deepcopy(start)}
         try:
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: no such file")
-            if suffix in IMAGE_EXTENSIONS:
-                faces = load_face_model().read(load_image(path), mode=args.faces, mask=args.mask)
-                out.update(type="image", faces=[f.to_dict() for f in faces])
-            elif suffix in AUDIO_EXTENSIONS:
-                out.update(type="audio", **load_voice_model().read(load_audio(path)).to_dict())
-            else:
-                raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
-        except (ImageError, AudioError, FileNotFoundError, ValueError) as exc:
+            read(path, out)
+        except errors as exc:
             out["error"] = str(exc)
             failed += 1
         print(json.dumps(out), flush=True)
@@ -157,36 +168,28 @@ def run_explain(args: argparse.Namespace) -> int:
             raise OSError(f"{target}: could not be written")
         return str(target)
 
-    failed = 0
-    for path in args.files:
-        out: dict = {"file": str(path), "written": []}
+    def read(path: Path, out: dict) -> None:
         suffix = path.suffix.lower()
-        try:
-            if not path.is_file():
-                raise FileNotFoundError(f"{path}: no such file")
-            if suffix in IMAGE_EXTENSIONS:
-                model = load_face_model()
-                image, boxes, _ = locate_faces(load_image(path), mode=args.faces)
-                if not boxes:
-                    raise ValueError(f"{path.name}: no face found")
-                for i, box in enumerate(boxes, start=1):
-                    e = explain_face(model, crop_face(image, box))
-                    out["written"].append(write(f"{path.stem}-face{i}", with_caption(face_picture(e), face_caption(e))))
-            elif suffix in AUDIO_EXTENSIONS:
-                model = load_voice_model()
-                audio = load_audio(path)
-                reading = model.read(audio)
-                e = explain_voice(model, audio, label=reading.label if reading.has_speech else None)
-                if e is None:
-                    raise ValueError(f"{path.name}: no speech ({reading.reason or 'nothing to read'})")
-                out["written"].append(write(f"{path.stem}-voice", with_caption(voice_picture(e), voice_caption(e))))
-            else:
-                raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
-        except (ImageError, AudioError, OSError, ValueError) as exc:
-            out["error"] = str(exc)
-            failed += 1
-        print(json.dumps(out), flush=True)
-    return 1 if failed else 0
+        if suffix in IMAGE_EXTENSIONS:
+            model = load_face_model()
+            image, boxes, _ = locate_faces(load_image(path), mode=args.faces)
+            if not boxes:
+                raise ValueError(f"{path.name}: no face found")
+            for i, box in enumerate(boxes, start=1):
+                e = explain_face(model, crop_face(image, box))
+                out["written"].append(write(f"{path.stem}-face{i}", with_caption(face_picture(e), face_caption(e))))
+        elif suffix in AUDIO_EXTENSIONS:
+            model = load_voice_model()
+            audio = load_audio(path)
+            reading = model.read(audio)
+            e = explain_voice(model, audio, label=reading.label if reading.has_speech else None)
+            if e is None:
+                raise ValueError(f"{path.name}: no speech ({reading.reason or 'nothing to read'})")
+            out["written"].append(write(f"{path.stem}-voice", with_caption(voice_picture(e), voice_caption(e))))
+        else:
+            raise ValueError(f"{path.name}: not an image or audio file (by its extension)")
+
+    return _each_file(args.files, read, (ImageError, AudioError, OSError, ValueError), written=[])
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
