@@ -17,16 +17,3 @@ class PerImageStandardize(keras.layers.Layer):
         mean = ops.mean(x, axis=axes, keepdims=True)
         std = ops.std(x, axis=axes, keepdims=True)
         return (x - mean) / ops.maximum(std, 1.0)
-
-
-@keras.saving.register_keras_serializable(package="moodlens")
-class UtteranceNorm(keras.layers.Layer):
-    """Normalise a spectrogram window (batch, time, bands, 1) per band: subtract each band's mean over time
-    (the microphone's and the speaker's average spectrum), then divide by the window's standard deviation.
-    What is left is how the voice moves against its own average, which carries over to new speakers and rooms."""
-
-    def call(self, x):
-        x = ops.cast(x, self.compute_dtype)
-        x = x - ops.mean(x, axis=1, keepdims=True)
-        std = ops.std(x, axis=(1, 2, 3), keepdims=True)
-        return x / ops.maximum(std, 1.0)

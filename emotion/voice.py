@@ -18,7 +18,7 @@ from .voice_functionals import N_FEATURES, functionals
 WINDOW_SECONDS = 3.0
 WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
 N_MELS = 64
-N_FRAMES = WINDOW // HOP  # 300 frames of 10 ms
+N_FRAMES = WINDOW // HOP  # 300 frames of 10 ms in a window
 MIN_WINDOW_SPEECH = 0.3  # seconds of voiced speech a window needs to be read
 
 
@@ -61,23 +61,9 @@ def log_mel_frames(audio: np.ndarray) -> np.ndarray:
     return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T.astype(np.float32)
 
 
-def log_mel(window: np.ndarray) -> np.ndarray:
-    """Log-mel spectrogram (N_FRAMES, N_MELS) in dB of a 3 s mono 16 kHz window."""
-    return log_mel_frames(window)[:N_FRAMES]
-
-
-def fit_window(segment: np.ndarray, length: int = WINDOW) -> np.ndarray:
-    """Repeat a short segment until it fills a window (or cut a long one)."""
-    if len(segment) == 0:
-        return np.zeros(length, np.float32)
-    if len(segment) < length:
-        segment = np.tile(segment, int(np.ceil(length / len(segment))))
-    return segment[:length]
-
-
 def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The sample ranges (start, end) of the 3 s windows over the speech (hop 1.5 s) and the voiced seconds in
-    each (used as weights). A range shorter than a window is repeated to fill it (see fit_window)."""
+    each (used as weights). A range may be shorter than a window: it is read as it is."""
     start, end = activity.span()
     length = end - start
     voiced = activity.frames.astype(np.float32)
@@ -96,12 +82,6 @@ def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.nd
     if not spans:  # speech spread too thin for any window: read the loudest one
         return [(start, start + WINDOW)], np.array([max(activity.voiced_seconds, 1e-3)])
     return spans, np.asarray(weights)
-
-
-def speech_windows(audio: np.ndarray, activity: SpeechActivity) -> tuple[list[np.ndarray], np.ndarray]:
-    """3 s windows over the speech (hop 1.5 s) and the voiced seconds in each (used as weights)."""
-    spans, weights = speech_spans(activity)
-    return [fit_window(audio[a:b]) for a, b in spans], weights
 
 
 def reference_path(model_path: Path) -> Path:
