@@ -3,6 +3,7 @@ and microphone (see TESTING.md). Used by the browser tests and handy for screens
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -130,6 +131,20 @@ def wait_for_text(page, pattern, timeout: float = 120, interval: float = 1.0) ->
             raise AssertionError(f"{pattern.pattern!r} did not appear within {timeout:.0f} s; the page says:\n"
                                  + text[-3000:])
         page.wait_for_timeout(interval * 1000)
+
+
+ONE_MEDIUM = {  # a page streaming only this medium shows of the other: (its status, its counter)
+    "camera": (re.compile(r"Voice\n+\S* ?no sound\n+The microphone is off"), "sound received: 0 s"),
+    "microphone": (re.compile(r"Face\n+\S* ?no face\n+The camera is off"), "Faces in view: 0 · video frames: 0"),
+}
+
+
+def assert_one_medium(page, medium: str) -> None:
+    """`page` streams only `medium` ("camera" or "microphone"): the other one reads nothing and has sent nothing."""
+    body = page.inner_text("body")
+    status, counter = ONE_MEDIUM[medium]
+    assert status.search(body), f"{status.pattern!r} not on the page:\n{body[-3000:]}"
+    assert counter in body, f"{counter!r} not on the page:\n{body[-3000:]}"
 
 
 def choose_mode(page, mode: str) -> None:
