@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .sources import load_source
+
 SAMPLE_RATE = 16_000
 MAX_SECONDS = 15 * 60  # longer recordings are cut here (and the reading says so)
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".webm", ".mp4",
@@ -135,11 +137,4 @@ def decode_audio(data: bytes, name: str = "audio") -> np.ndarray:
 
 def load_audio(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
     """Read audio from a path or bytes as mono float32 at 16 kHz (see decode_audio)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return decode_audio(bytes(source), name or "audio")
-    path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AudioError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
-    return decode_audio(data, name or path.name)
+    return load_source(source, name, "audio", decode_audio, AudioError)

@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .sources import load_source
+
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # errors are reported as ImageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
@@ -279,14 +281,7 @@ def _exif_orientation(data: bytes) -> int:
 
 def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
     """Read an image from a path or bytes as 8-bit BGR (see decode_image)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return decode_image(bytes(source), name or "image")
-    path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
-    return decode_image(data, name or path.name)
+    return load_source(source, name, "image", decode_image, ImageError)
 
 
 def fit_within(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
