@@ -274,25 +274,26 @@ def test_with_several_faces_each_keeps_its_box_and_the_log_counts_the_room():
         ("3", "2", "1", "0"), ("1", "0", "0", "1")]
 
 
-def test_without_a_microphone_the_voice_says_so():
-    clock = FakeClock()
-    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)
+def _tick_with_a_face(live: LiveAnalyser) -> dict:
+    """A camera frame seen and its faces read, then a tick: the row it logs."""
     image = np.zeros((60, 80, 3), np.uint8)
     live.process_image(image)
     live.read_faces(image)
-    row = live.tick()
+    return live.tick()
+
+
+def test_without_a_microphone_the_voice_says_so():
+    live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=FakeClock(), background=False)
+    row = _tick_with_a_face(live)
     assert row["voice"] == "no microphone" and row["fused_from"] == "face"
 
 
 def test_a_gap_in_the_sound_is_no_sound_not_no_microphone():
     clock = FakeClock()
     live = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), clock=clock, background=False)
-    image = np.zeros((60, 80, 3), np.uint8)
     live.push_audio(np.zeros(16_000, np.float32))  # a second of sound
     clock.t += 5  # the microphone's sound stops arriving; the camera goes on
-    live.process_image(image)
-    live.read_faces(image)
-    row = live.tick()
+    row = _tick_with_a_face(live)
     assert row["voice"] == "no sound" and row["fused_from"] == "face"
 
 
