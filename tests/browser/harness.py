@@ -147,6 +147,17 @@ def assert_one_medium(page, medium: str) -> None:
     assert counter in body, f"{counter!r} not on the page:\n{body[-3000:]}"
 
 
+def check_one_medium_each(checks, wait_streaming, pause, rounds: int = 3) -> None:
+    """`rounds` times: for each (page, medium, reading) in turn, `wait_streaming(page, reading)` until the page
+    shows its own medium's reading (restarted if a starved machine dropped it), then `assert_one_medium`; then
+    a second's pause on the page `pause`."""
+    for _ in range(rounds):
+        for page, medium, reading in checks:
+            wait_streaming(page, reading)
+            assert_one_medium(page, medium)
+        pause.wait_for_timeout(1000)
+
+
 def choose_mode(page, mode: str) -> None:
     """Pick Simple or Hybrid in the sidebar."""
     page.locator("[data-testid=stSidebar]").get_by_text(mode, exact=True).click()

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from tests.browser import harness, proxy
-from tests.browser.harness import assert_one_medium, settle
+from tests.browser.harness import check_one_medium_each, settle
 from tests.browser.test_browser_pages import FACE_READ, VOICE_READ, _start, _wait_streaming  # the stream helpers
 
 REASON = proxy.missing()
@@ -80,12 +80,9 @@ def test_sessions_through_the_https_proxy_stay_on_their_replica_with_their_own_r
                 settle(page)
             for page in (cam_only, mic_only):
                 _start(page)
-            for _ in range(3):  # each shows only its own media: no face without a camera, no sound without a mic
-                _wait_streaming(cam_only, FACE_READ)
-                assert_one_medium(cam_only, "camera")
-                _wait_streaming(mic_only, VOICE_READ)
-                assert_one_medium(mic_only, "microphone")
-                cam_only.wait_for_timeout(1000)
+            # each shows only its own media: no face without a camera, no sound without a mic
+            check_one_medium_each([(cam_only, "camera", FACE_READ), (mic_only, "microphone", VOICE_READ)],
+                                  _wait_streaming, cam_only)
             cam_only.screenshot(path=shots / "proxy-camera-only.png", full_page=True)
             mic_only.screenshot(path=shots / "proxy-microphone-only.png", full_page=True)
 
