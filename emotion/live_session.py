@@ -45,19 +45,6 @@ MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio
 HEAR_HOP = WINDOW_SECONDS / 2
 
 
-class _Listener:
-    """A speaker to read against without adding the window read to it (a `SpeakerAdapter` that does not hear)."""
-
-    def __init__(self, speaker: Any):
-        self.speaker = speaker
-
-    def hear(self, features: np.ndarray) -> None:
-        pass
-
-    def normalise(self, features: np.ndarray) -> np.ndarray:
-        return self.speaker.normalise(features)
-
-
 @dataclass(frozen=True)
 class LiveSnapshot:
     """What the session knows right now, for the page to show."""
@@ -213,8 +200,7 @@ class LiveAnalyser:
         if reading:
             audio = self.ring.last(seconds)
             if len(audio) >= SAMPLE_RATE // 2:
-                speaker = self.speaker if hear else _Listener(self.speaker)
-                voice = self.voice_model.read(audio, speaker=speaker)
+                voice = self.voice_model.read(audio, speaker=self.speaker, learn=hear)
         with self._lock:
             self._voice = voice
             if generation != self._speaker_generation:  # the speaker changed while this was read

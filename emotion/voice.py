@@ -124,13 +124,15 @@ class VoiceModel:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         return self._call(x).numpy().astype(np.float32)
 
-    def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None) -> np.ndarray:
+    def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None,
+                     learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
-        (who hears them first) or else the average training speaker."""
+        (who hears them first, unless `learn` is False) or else the average training speaker."""
         features = np.stack([functionals(w) for w in windows])
         if speaker is None:
             return self.predict(self.reference.normalise(features))
-        speaker.hear(features)
+        if learn:
+            speaker.hear(features)
         return self.predict(speaker.normalise(features))
 
     def warm_up(self) -> None:
@@ -142,11 +144,13 @@ class VoiceModel:
         for n in (1, 2):
             self.read_windows([noise] * n)
 
-    def read(self, audio: np.ndarray, max_windows: int = 64, speaker: SpeakerAdapter | None = None) -> VoiceReading:
+    def read(self, audio: np.ndarray, max_windows: int = 64, speaker: SpeakerAdapter | None = None,
+             learn: bool = True) -> VoiceReading:
         """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.
 
         Long recordings are read in 3 s windows, averaged by how much speech each holds, then calibrated.
-        With `speaker` (one per live session), each window is read against that speaker's voice so far.
+        With `speaker` (one per live session), each window is read against that speaker's voice so far, after
+        the speaker heard it (`learn`; False reads against the speaker without adding the windows to it).
         """
         duration = len(audio) / SAMPLE_RATE
         activity = detect_speech(audio)
@@ -157,7 +161,7 @@ class VoiceModel:
         if len(spans) > max_windows:  # spread the budget evenly over very long recordings
             keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
             spans, weights = [spans[i] for i in keep], weights[keep]
-        probs = self.read_windows([audio[a:b] for a, b in spans], speaker)
+        probs = self.read_windows([audio[a:b] for a, b in spans], speaker, learn)
         mean = self.calibration.apply((probs * weights[:, None]).sum(0) / weights.sum())
         return VoiceReading(probs=mean, speech_seconds=activity.voiced_seconds,
                             duration=duration, windows=len(spans))

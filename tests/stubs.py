@@ -46,12 +46,12 @@ class StubVoiceModel:
     def new_speaker(self) -> SpeakerAdapter:
         return SpeakerAdapter(self.reference)
 
-    def read(self, audio, max_windows: int = 64, speaker: SpeakerAdapter | None = None):
+    def read(self, audio, max_windows: int = 64, speaker: SpeakerAdapter | None = None, learn: bool = True):
         self.calls += 1
         activity = detect_speech(audio)
         if not activity.has_speech:
             return VoiceReading(probs=None, reason=activity.reason, duration=len(audio) / 16000)
-        if speaker is not None:
+        if speaker is not None and learn:
             speaker.hear(np.zeros((1, 1)))
         return VoiceReading(probs=one_hot(self.label, 0.6), speech_seconds=activity.voiced_seconds,
                             duration=len(audio) / 16000, windows=1)

@@ -204,9 +204,9 @@ def test_tick_reads_the_last_seconds_of_audio_and_logs_a_row():
 def test_the_voice_is_read_against_the_sessions_speaker_until_a_new_speaker():
     clock = FakeClock()
     voice = StubVoiceModel("sad")
-    given: list[tuple[float, object]] = []  # (seconds of audio, speaker) of each reading
+    given: list[tuple[float, object, bool]] = []  # (seconds of audio, speaker, learn) of each reading
     read = voice.read
-    voice.read = lambda audio, **kw: given.append((len(audio) / 16000, kw["speaker"])) or read(audio, **kw)
+    voice.read = lambda audio, **kw: given.append((len(audio) / 16000, kw["speaker"], kw["learn"])) or read(audio, **kw)
     live = LiveAnalyser(StubFaceModel(), voice, clock=clock, background=False)
     speech = media.speech()
 
@@ -217,12 +217,12 @@ def test_the_voice_is_read_against_the_sessions_speaker_until_a_new_speaker():
 
     assert tick(speech[:2 * 16000])["voice"] == "sad"
     assert live.speaker.heard == 1 and live.snapshot().voice_heard == pytest.approx(2.0)
-    assert given[-1][1] is live.speaker
+    assert given[-1][1] is live.speaker and given[-1][2]
     # 1 s later the last 3 s overlap the window heard by more than a recording's windows do: read against the
     # speaker, not added to it
     assert tick(speech[2 * 16000:3 * 16000])["voice"] == "sad"
     assert live.speaker.heard == 1 and live.snapshot().voice_heard == pytest.approx(3.0)  # only the new second
-    assert given[-1][1] is not live.speaker and given[-1][1].speaker is live.speaker
+    assert given[-1][1] is live.speaker and not given[-1][2]
     tick(speech[3 * 16000:4 * 16000])  # 2 s after the window heard: heard
     assert live.speaker.heard == 2 and live.snapshot().voice_heard == pytest.approx(4.0)
     assert tick(np.zeros(3 * 16000, np.float32))["voice"] == "no speech"

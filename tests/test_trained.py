@@ -67,3 +67,16 @@ def test_voice_model_separates_styles(voice_model, speech_files):
     probs = np.stack([r.probs for r in readings.values()])
     assert all(r.label in EMOTIONS for r in readings.values())
     assert np.abs(probs[:, None, :] - probs[None, :, :]).sum(-1).max() > 0.2
+
+
+def test_voice_model_reads_against_a_speaker_who_hears_only_when_asked(voice_model, speech_files):
+    from emotion.audio import load_audio
+
+    audio = load_audio(next(iter(speech_files.values())))
+    speaker = voice_model.new_speaker()
+    alone = voice_model.read(audio)
+    unheard = voice_model.read(audio, speaker=speaker, learn=False)
+    assert speaker.heard == 0 and np.allclose(unheard.probs, alone.probs, atol=1e-5)  # nothing heard yet
+    heard = voice_model.read(audio, speaker=speaker)
+    assert speaker.heard == heard.windows >= 1
+    assert not np.allclose(heard.probs, alone.probs, atol=1e-3)  # now read against this voice
