@@ -186,15 +186,18 @@ def run_round(browser, url: str, n: int, seconds: float, server_pid: int, probe:
         # The window: `seconds` from now (every session started, or the wait for one ran out).
         start_counts = [status(page)[1] for page in pages]
         cpu0, busy0, t0 = cpu_seconds(server_pid), machine_busy(), time.monotonic()
-        dropped = [False] * n
+        dropped = [""] * n  # why the stream counts as dropped ("" while it has not)
         last = list(start_counts)
         with Sampler(server_pid) as sampler:
             while time.monotonic() - t0 < seconds:
                 time.sleep(min(5.0, max(0.0, seconds - (time.monotonic() - t0))))
                 for i, page in enumerate(pages):
                     text, counts = status(page)
-                    if DROPPED.search(text) or counts is None or (last[i] and counts[0] <= last[i][0]):
-                        dropped[i] = True
+                    said = DROPPED.search(text)
+                    why = (f"page: {said[0]}" if said else "no status line" if counts is None else
+                           "video frames stopped" if last[i] and counts[0] <= last[i][0] else "")
+                    if why and not dropped[i]:
+                        dropped[i] = f"{why} at {time.monotonic() - t0:.0f} s"
                     last[i] = counts or last[i]
         t1, cpu1, busy1 = time.monotonic(), cpu_seconds(server_pid), machine_busy()
         events = probe_events(probe, t0, t1)
@@ -248,7 +251,7 @@ def report(r: dict) -> None:
     print(f"  {'page':>7} {'frames/s':>8} {'sound s':>7} {'dropped':>7} {'first face':>10} {'first voice':>11}")
     for i, p in enumerate(r["pages"], 1):
         print(f"  {i:>7} {p['frames_per_s']:>8.1f} {p['sound_s']:>7} {'YES' if p['dropped'] else 'no':>7} "
-              f"{fmt(p['first_face']):>8} s {fmt(p['first_voice']):>9} s")
+              f"{fmt(p['first_face']):>8} s {fmt(p['first_voice']):>9} s  {p['dropped']}")
     print(f"  meets the bar: {'yes' if meets(r) else 'NO'}", flush=True)
 
 
@@ -264,7 +267,7 @@ def summary(results: list[dict]) -> None:
         first_voice = [p["first_voice"] for p in r["pages"]]
         print(f"| {r['n']} | {min(face):.2f} / {statistics.mean(face):.2f} | {statistics.mean(means):.2f} s; "
               f"{longest:.1f} s | {min(p['frames_per_s'] for p in r['pages']):.1f} | "
-              f"{sum(p['dropped'] for p in r['pages'])} of {r['n']} | {r['cpu']:.0f} | {r['machine']:.0f} | "
+              f"{sum(bool(p['dropped']) for p in r['pages'])} of {r['n']} | {r['cpu']:.0f} | {r['machine']:.0f} | "
               f"{r['rss']:.0f} ({r['rss_peak']:.0f}) | "
               f"{fmt(None if None in first_face else max(first_face))} / "
               f"{fmt(None if None in first_voice else max(first_voice))} | {'met' if meets(r) else 'not met'} |")
