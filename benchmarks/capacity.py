@@ -28,11 +28,10 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from _common import load_note
+from _common import PeakSampler, load_note, rss_mb
 from tests import app_media as media
 from tests.browser import harness
 
@@ -94,13 +93,6 @@ sys.meta_path.insert(0, _Finder())
 '''
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads) in seconds."""
     import os
@@ -114,28 +106,6 @@ def machine_busy() -> tuple[float, float]:
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = values[3] + values[4]
     return sum(values) - idle, sum(values)
-
-
-class Sampler:
-    """Peak VmRSS of the server, sampled every `every` s while running."""
-
-    def __init__(self, pid: int, every: float = 0.5):
-        self.pid, self.every, self.peak = pid, every, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> "Sampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def probe_events(path: Path, since: float, until: float) -> dict[int, dict[str, list[float]]]:
@@ -188,7 +158,7 @@ def run_round(browser, url: str, n: int, seconds: float, server_pid: int, probe:
         cpu0, busy0, t0 = cpu_seconds(server_pid), machine_busy(), time.monotonic()
         dropped = [""] * n  # why the stream counts as dropped ("" while it has not)
         last = list(start_counts)
-        with Sampler(server_pid) as sampler:
+        with PeakSampler(server_pid, every=0.5) as sampler:
             while time.monotonic() - t0 < seconds:
                 time.sleep(min(5.0, max(0.0, seconds - (time.monotonic() - t0))))
                 for i, page in enumerate(pages):

@@ -20,7 +20,6 @@ import io
 import re
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import zipfile
@@ -29,44 +28,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests import app_media as media  # noqa: E402
-from tests.browser import harness  # noqa: E402
+from _common import PeakSampler, rss_mb
+from tests import app_media as media
+from tests.browser import harness
 
 HELD = re.compile(r'^cache_memory_bytes\{cache_type="(UploadedFileManager|st_session_state)",cache=""\} (\d+)', re.M)
 MB = 2 ** 20
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (VmRSS)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-class PeakSampler:
-    """The highest VmRSS of a process, sampled every `every` s while running."""
-
-    def __init__(self, pid: int, every: float = 0.1):
-        self.pid, self.every, self.peak = pid, every, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> "PeakSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def held(url: str) -> dict[str, int]:
