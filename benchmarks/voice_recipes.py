@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from _common import load_note
-from emotion.labels import EMOTIONS, INDEX
+from emotion.labels import INDEX
 from emotion.speaker import VoiceReference
-from emotion.train.voice import build_voice_model, speaker_views
+from emotion.train.voice import compiled_voice_model, fit_epoch
 from emotion.train.voice_corpora import collect_clips, split_clips
 from emotion.train.voice_features import clip_functionals
 
@@ -36,7 +36,7 @@ def main() -> int:
     import_tensorflow()
     import keras
 
-    from emotion.train.common import cosine_schedule, steps_per_epoch
+    from emotion.train.common import steps_per_epoch
 
     clips = collect_clips(args.data)
     features = clip_functionals(clips).astype(np.float64)
@@ -49,19 +49,14 @@ def main() -> int:
 
     x, speakers, y, _ = part(train)
     xc, sc, yc, corpus = part(choice)
-    n = len(EMOTIONS)
-    balance = (len(y) / (n * np.bincount(y, minlength=n)))[y]
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
     for width, epochs, lr, prior in RECIPES:
         reference = VoiceReference.fit(x, speakers, prior)
         keras.utils.set_random_seed(0)
-        model = build_voice_model(x.shape[1], width)
         steps = steps_per_epoch(len(y), 64)
-        model.compile(keras.optimizers.AdamW(cosine_schedule(lr, steps * epochs, steps * 2), weight_decay=0.05),
-                      keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+        model = compiled_voice_model(x.shape[1], width, lr, steps * epochs, steps * 2)
         for epoch in range(epochs):
-            views = speaker_views(x, speakers, reference, np.random.default_rng([0, epoch]))
-            model.fit(views, np.eye(n)[y], sample_weight=balance, batch_size=64, epochs=1, verbose=0)
+            fit_epoch(model, x, speakers, y, reference, epoch, verbose=0)
         alone = model.predict(reference.normalise(xc), verbose=0).argmax(1)
         adapted = np.empty(len(yc), int)
         for s in np.unique(sc):

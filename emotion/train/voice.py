@@ -65,6 +65,28 @@ def speaker_views(features: np.ndarray, speakers: np.ndarray, reference: VoiceRe
     return out
 
 
+def compiled_voice_model(n_features: int, width: int, lr: float, total_steps: int, warmup_steps: int):
+    """A new voice model compiled as the trainer trains it (AdamW on a cosine schedule, label smoothing 0.1)."""
+    import keras
+
+    from .common import cosine_schedule
+
+    model = build_voice_model(n_features, width)
+    opt = keras.optimizers.AdamW(cosine_schedule(lr, total_steps, warmup_steps), weight_decay=0.05)
+    model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
+    return model
+
+
+def fit_epoch(model, x: np.ndarray, speakers: np.ndarray, y: np.ndarray, reference: VoiceReference, epoch: int,
+              seed: int = 0, batch_size: int = 64, callbacks: list | None = None, verbose: int = 2) -> None:
+    """One epoch on fresh speaker views of the training features, every emotion weighing the same."""
+    counts = np.bincount(y, minlength=len(EMOTIONS))
+    balance = (len(y) / (len(EMOTIONS) * np.maximum(counts, 1)))[y].astype(np.float32)
+    views = speaker_views(x, speakers, reference, np.random.default_rng([seed, epoch]))
+    model.fit(views, np.eye(len(EMOTIONS), dtype=np.float32)[y], sample_weight=balance, batch_size=batch_size,
+              shuffle=True, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks or [], verbose=verbose)
+
+
 def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
     """Whole-clip metrics of the app's pipeline over `clips`, overall and per corpus, with each clip's label:
     each clip read alone, and `adapted`: read after the model heard all of its speaker's clips."""
@@ -95,10 +117,9 @@ def train_voice(args: argparse.Namespace) -> dict:
     from ..runtime import import_tensorflow
 
     import_tensorflow()
-    import keras
 
     from ..voice import reference_path
-    from .common import cosine_schedule, export_float32, resumable_fit, steps_per_epoch
+    from .common import export_float32, resumable_fit, steps_per_epoch
 
     clips = collect_clips(args.data)
     train, choice, test = split_clips(clips, args.held_out, args.choice)
@@ -111,24 +132,14 @@ def train_voice(args: argparse.Namespace) -> dict:
     speakers = np.array([c.speaker for c in train])
     y = np.array([INDEX[c.label] for c in train])
     reference = VoiceReference.fit(x, speakers, args.prior)
-    counts = np.bincount(y, minlength=len(EMOTIONS))
-    balance = (len(y) / (len(EMOTIONS) * np.maximum(counts, 1)))[y].astype(np.float32)  # every emotion counts the same
     steps = steps_per_epoch(len(train), args.batch_size)
 
     def build():
-        model = build_voice_model(x.shape[1], args.width)
-        opt = keras.optimizers.AdamW(cosine_schedule(args.lr, steps * args.epochs, steps * args.warmup_epochs),
-                                     weight_decay=0.05)
-        model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
-        return model
+        return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs, steps * args.warmup_epochs)
 
     def fit(model, initial_epoch, callbacks):
         for epoch in range(initial_epoch, args.epochs):
-            rng = np.random.default_rng([args.seed, epoch])
-            views = speaker_views(x, speakers, reference, rng)
-            model.fit(views, np.eye(len(EMOTIONS), dtype=np.float32)[y], sample_weight=balance,
-                      batch_size=args.batch_size, shuffle=True, initial_epoch=epoch, epochs=epoch + 1,
-                      callbacks=callbacks, verbose=2)
+            fit_epoch(model, x, speakers, y, reference, epoch, args.seed, args.batch_size, callbacks)
 
     model = resumable_fit(args.run, build, fit, total_steps=steps * args.epochs)
     export_float32(model, lambda: build_voice_model(x.shape[1], args.width), args.out)
