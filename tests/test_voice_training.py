@@ -12,6 +12,7 @@ import pytest
 from emotion.speaker import CLIP, SpeakerAdapter, VoiceReference
 from emotion.train.voice import speaker_views
 from emotion.train.voice_corpora import collect_clips, parse_speakers, split_clips
+from emotion.voice_functionals import N_FEATURES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "speech"
 RAVDESS_CODE = {"neutral": "01", "happy": "03", "angry": "05"}
@@ -126,19 +127,28 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
         return build_parser().parse_args(
             ["train", "voice", "--data", str(data), "--run", str(run), "--out", str(out), "--epochs", str(epochs),
              "--batch-size", "8", "--held-out", "emodb", "--choice", "ravdess:17", "--warmup-epochs", "1",
-             "--workers", "1"])
+             "--workers", "1", "--members", "2"])
 
     train_voice(args(1))
     result = train_voice(args(2))  # resumes for one more epoch
-    assert [h["epoch"] for h in json.loads((run / "state.json").read_text())["history"]] == [1, 2]
+    for member in ("member0", "member1"):  # each member trained from its own seed, each resumed
+        assert [h["epoch"] for h in json.loads((run / member / "state.json").read_text())["history"]] == [1, 2]
     assert result["held_out"]["all"]["n"] == 6 and set(result["held_out"]) == {"all", "emodb", "predictions", "adapted"}
     assert result["held_out"]["adapted"]["all"]["n"] == 6
     assert result["choice"]["all"]["n"] == 3
     assert {row[1] for row in result["held_out"]["predictions"]} == {"emodb:03", "emodb:08"}
     assert json.loads((run / "final.json").read_text())["held_out"]["all"]["n"] == 6
 
+    import keras
+
     from emotion.audio import load_audio
     from emotion.voice import VoiceModel
 
+    x = np.random.default_rng(0).normal(size=(4, N_FEATURES)).astype(np.float32)
+    members = [keras.models.load_model(run / m / "checkpoint.keras").predict(x, verbose=0)
+               for m in ("member0", "member1")]
+    assert not np.allclose(members[0], members[1], atol=1e-3)  # two seeds, two different models ...
+    exported = keras.models.load_model(out).predict(x, verbose=0)
+    assert np.allclose(exported, np.mean(members, axis=0), atol=1e-5)  # ... averaged in the exported one
     reading = VoiceModel(out).read(load_audio(FIXTURES / "happy.flac"))
     assert reading.has_speech and reading.probs.shape == (7,) and np.isclose(reading.probs.sum(), 1, atol=1e-3)

@@ -30,7 +30,7 @@ from .voice_features import clip_functionals
 HEARD = (0, 1, 2, 4, 8, 16, None)  # how many of its speaker's clips a training clip is read against (None: all)
 
 
-def build_voice_model(n_features: int, width: int = 256, dropout: float = 0.5):
+def build_voice_model(n_features: int, width: int = 256, dropout: float = 0.5, name: str = "moodlens_voice"):
     """Input: normalised functionals (n_features,). Output: probabilities over EMOTIONS."""
     import keras
     from keras import layers
@@ -40,7 +40,20 @@ def build_voice_model(n_features: int, width: int = 256, dropout: float = 0.5):
     x = layers.Dense(width, activation="relu", name="hidden")(x)
     x = layers.Dropout(dropout, name="drop_hidden")(x)
     outputs = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name="moodlens_voice")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_voice_ensemble(n_features: int, width: int, members: int):
+    """`members` voice models (trained from different seeds) reading the same input, their probabilities
+    averaged: one file, one call, for the app. One member is the plain model."""
+    import keras
+    from keras import layers
+
+    if members == 1:
+        return build_voice_model(n_features, width)
+    inputs = keras.Input((n_features,), name="functionals")
+    outputs = [build_voice_model(n_features, width, name=f"member_{k}")(inputs) for k in range(members)]
+    return keras.Model(inputs, layers.Average(name="emotion")(outputs), name="moodlens_voice")
 
 
 def speaker_views(features: np.ndarray, speakers: np.ndarray, reference: VoiceReference,
@@ -88,29 +101,43 @@ def fit_epoch(model, x: np.ndarray, speakers: np.ndarray, y: np.ndarray, referen
 
 
 def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
-    """Whole-clip metrics of the app's pipeline over `clips`, overall and per corpus, with each clip's label:
-    each clip read alone, and `adapted`: read after the model heard all of its speaker's clips."""
+    """Whole-clip metrics of the app's pipeline over `clips`, overall and per corpus, with each clip's label,
+    reading and probabilities: each clip read alone, and `adapted`: read after the model heard all of its
+    speaker's clips."""
     from ..voice import VoiceModel
 
     if not clips:
         return {}
     model = VoiceModel(model_path)
     audio = {c.path: load_audio(c.path) for c in clips}
-    alone = [model.read(audio[c.path]).label for c in clips]
+    alone = [model.read(audio[c.path]) for c in clips]
     speakers = {s: model.new_speaker() for s in {c.speaker for c in clips}}
     for c in clips:  # the model gets used to each speaker ...
         model.read(audio[c.path], speaker=speakers[c.speaker])
-    adapted = [model.read(audio[c.path], speaker=speakers[c.speaker]).label for c in clips]  # ... then reads
+    adapted = [model.read(audio[c.path], speaker=speakers[c.speaker]) for c in clips]  # ... then reads
 
-    def scored(pred: list[str]) -> dict:
+    def scored(readings: list) -> dict:
+        pred = [r.label for r in readings]
         out = {"all": metrics([c.label for c in clips], pred)}
         for corpus in sorted({c.corpus for c in clips}):
             pairs = [(c.label, p) for c, p in zip(clips, pred) if c.corpus == corpus]
             out[corpus] = metrics(*zip(*pairs))
-        out["predictions"] = [[Path(c.path).name, c.speaker, c.label, p] for c, p in zip(clips, pred)]
+        out["predictions"] = [[Path(c.path).name, c.speaker, c.label, r.label,
+                               None if r.probs is None else [round(float(p), 5) for p in r.probs]]
+                              for c, r in zip(clips, readings)]
         return out
 
     return {**scored(alone), "adapted": scored(adapted)}
+
+
+def export_voice(trained: list, n_features: int, width: int, path: Path) -> None:
+    """Save the trained members as one float32 model for the app (their average when several)."""
+    plain = build_voice_ensemble(n_features, width, len(trained))
+    members = [plain] if len(trained) == 1 else [plain.get_layer(f"member_{k}") for k in range(len(trained))]
+    for member, model in zip(members, trained):
+        member.set_weights([np.asarray(w, np.float32) for w in model.get_weights()])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain.save(path)
 
 
 def train_voice(args: argparse.Namespace) -> dict:
@@ -119,7 +146,7 @@ def train_voice(args: argparse.Namespace) -> dict:
     import_tensorflow()
 
     from ..voice import reference_path
-    from .common import export_float32, resumable_fit, steps_per_epoch
+    from .common import resumable_fit, steps_per_epoch
 
     clips = collect_clips(args.data)
     train, choice, test = split_clips(clips, args.held_out, args.choice)
@@ -134,15 +161,21 @@ def train_voice(args: argparse.Namespace) -> dict:
     reference = VoiceReference.fit(x, speakers, args.prior)
     steps = steps_per_epoch(len(train), args.batch_size)
 
-    def build():
-        return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs, steps * args.warmup_epochs)
+    trained = []
+    for k in range(args.members):  # each member from its own seed, resumable in its own folder
+        seed = args.seed + k
 
-    def fit(model, initial_epoch, callbacks):
-        for epoch in range(initial_epoch, args.epochs):
-            fit_epoch(model, x, speakers, y, reference, epoch, args.seed, args.batch_size, callbacks)
+        def build():
+            return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs,
+                                        steps * args.warmup_epochs)
 
-    model = resumable_fit(args.run, build, fit, total_steps=steps * args.epochs)
-    export_float32(model, lambda: build_voice_model(x.shape[1], args.width), args.out)
+        def fit(model, initial_epoch, callbacks, seed=seed):
+            for epoch in range(initial_epoch, args.epochs):
+                fit_epoch(model, x, speakers, y, reference, epoch, seed, args.batch_size, callbacks)
+
+        run = args.run if args.members == 1 else args.run / f"member{k}"
+        trained.append(resumable_fit(run, build, fit, total_steps=steps * args.epochs))
+    export_voice(trained, x.shape[1], args.width, args.out)
     reference.save(reference_path(args.out))
     result = {"settings": {k: str(v) for k, v in vars(args).items() if k not in ("func",)},
               "choice": evaluate_clips(args.out, choice), "held_out": evaluate_clips(args.out, test)}
@@ -172,6 +205,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how many windows of a new speaker weigh as much as the average training speaker")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the features (first run)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--members", type=int, default=5,
+                        help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 
 
 def main(args: argparse.Namespace) -> int:
