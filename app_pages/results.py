@@ -123,7 +123,13 @@ if kind in ("image", "pairs"):
     mask = right.checkbox("Simulate a mask on every face", key="results_mask",
                           help="Draws a surgical mask over each face first, to see how much the face model "
                                "loses (and, for pairs, how much the voice brings back).")
-run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask, groups_key], sort_keys=True)
+adapt = False
+if kind == "audio" and groups is not None:
+    adapt = st.checkbox("Get used to each group's voice first (each group is one speaker)", key="results_adapt",
+                        help="Moodlens hears every recording of a group, then reads each one against that person's "
+                             "usual voice, as the Live page does once it has heard you. Recordings in no group are "
+                             "read alone. No label is used for this.")
+run_key = json.dumps([upload.file_id, kind, overrides, face_mode, mask, groups_key, adapt], sort_keys=True)
 
 if st.button("Run the evaluation", type="primary", icon="▶️"):
     face_model, voice_model = models()
@@ -141,7 +147,8 @@ if st.button("Run the evaluation", type="primary", icon="▶️"):
         reports = {"face": evaluate_faces(entries, face_model, face_mode, mask, skipped=left_out,
                                           progress=progress).to_dict()}
     else:
-        reports = {"voice": evaluate_voices(entries, voice_model, skipped=left_out, progress=progress).to_dict()}
+        reports = {"voice": evaluate_voices(entries, voice_model, skipped=left_out, progress=progress,
+                                            adapt=adapt).to_dict()}
     bar.empty()
     st.session_state["results"] = (run_key, reports)
 
@@ -192,4 +199,7 @@ if kind == "pairs":
             show_report.report(name, reports[name], reader(part))
 else:
     name = next(iter(reports))
+    if reports[name].get("adapted_to_groups"):
+        st.caption("Each group was read as one speaker: Moodlens heard all of its recordings first, then read each "
+                   "against that voice. Recordings in no group were read alone.")
     show_report.report(name, reports[name], reader(None))

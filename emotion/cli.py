@@ -30,9 +30,10 @@ def _add_group_arguments(parser: argparse.ArgumentParser, folders: bool = True) 
                         help="a groups.csv (columns file,group; paths relative to the dataset root) for per-group "
                              "figures; a groups.csv in the dataset itself is used without this")
     if folders:
-        parser.add_argument("--group-from", choices=["csv", "folder"], default="csv",
+        parser.add_argument("--group-from", choices=["csv", "folder", "speaker"], default="csv",
                             help="folder: each item's group is the folder above its emotion folder "
-                                 "(GROUP/EMOTION/file); csv (default): from groups.csv")
+                                 "(GROUP/EMOTION/file); speaker: the speaker in RAVDESS, CREMA-D, EmoDB, SAVEE or "
+                                 "TESS file names; csv (default): from groups.csv")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("path", type=Path, nargs="+", help="folder(s) or .zip(s); several are pooled")
     voice.add_argument("--json", type=Path, help="write the full report here")
     voice.add_argument("--voice-model", type=Path, default=None, help="a voice model file other than the committed one")
+    voice.add_argument("--adapt", action="store_true",
+                       help="take each group to be one speaker: hear all of its clips first, then read each against "
+                            "that speaker's voice, as the Live page does (needs groups, e.g. --group-from speaker)")
     _add_group_arguments(voice)
     pairs = kinds.add_parser("pairs", help="image+audio pairs listed in pairs.csv (image,audio,label)")
     pairs.add_argument("path", type=Path)
@@ -204,7 +208,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for path in args.path:
             datasets.append(open_dataset(path))  # kept open while its items are read
             groups.append(datasets[-1].groups(groups_csv, str(args.groups or "groups.csv"),
-                                              from_folder=args.group_from == "folder"))
+                                              from_folder=args.group_from == "folder",
+                                              from_speaker=args.group_from == "speaker"))
             found, skipped = datasets[-1].items("image" if args.kind == "face" else "audio", groups=groups[-1])
             items += found
             left_out += skipped
@@ -212,6 +217,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _group_warnings(groups, [item.group for item in items])
+    if getattr(args, "adapt", False) and not any(g is not None for g in groups):
+        print("error: --adapt reads each group as one speaker, and this dataset has no groups: give a groups.csv, "
+              "--group-from folder or --group-from speaker", file=sys.stderr)
+        return 2
     if not items:
         where = ", ".join(str(p) for p in args.path)
         print(f"error: no labelled {'images' if args.kind == 'face' else 'audio clips'} found in {where} "
@@ -225,7 +234,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         from .voice import VOICE_WEIGHTS, load_voice_model
         report = evaluate_voices(items, load_voice_model(args.voice_model or VOICE_WEIGHTS), skipped=left_out,
-                                 progress=_progress("clips"))
+                                 progress=_progress("clips"), adapt=args.adapt)
     print(report.summary())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -235,13 +244,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _groups_csv(args: argparse.Namespace) -> bytes | None:
-    """The bytes of --groups (None without it); a DatasetError when it cannot be read or clashes with folders."""
+    """The bytes of --groups (None without it); a DatasetError when it cannot be read or clashes with --group-from."""
     from .datasets import DatasetError
 
     if args.groups is None:
         return None
-    if getattr(args, "group_from", "csv") == "folder":
-        raise DatasetError("--groups and --group-from folder each give the groups: use one of them")
+    if getattr(args, "group_from", "csv") != "csv":
+        raise DatasetError(f"--groups and --group-from {args.group_from} each give the groups: use one of them")
     try:
         return args.groups.read_bytes()
     except OSError as exc:

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Literal
 
 from .audio import AUDIO_EXTENSIONS
 from .images import IMAGE_EXTENSIONS
-from .labels import EMOTIONS, label_from_filename, normalise
+from .labels import EMOTIONS, label_from_filename, normalise, speaker_from_filename
 
 Kind = Literal["image", "audio"]
 MAX_FILES = 20_000
@@ -97,16 +97,20 @@ class Groups:
 
     `by_file` maps dataset file names to groups (from a csv); `unmatched` lists the csv's files that are not
     in the dataset. With `from_folder`, a file's group is the folder just above the folder naming its label
-    (or, for labels from file names, the file's own folder).
+    (or, for labels from file names, the file's own folder). With `from_speaker`, it is the speaker named in
+    the file name by a public speech set's convention (RAVDESS, CREMA-D, EmoDB, SAVEE, TESS).
     """
 
     by_file: dict[str, str] = field(default_factory=dict)
     from_folder: bool = False
+    from_speaker: bool = False
     source: str = ""  # "groups.csv", the csv's name, or "folders"
     unmatched: tuple[str, ...] = ()
 
     def of(self, name: str, label_folder: str | None = None) -> str:
         """The group of file `name` (UNGROUPED when it has none); `label_folder` is the folder that named its label."""
+        if self.from_speaker:
+            return speaker_from_filename(PurePosixPath(name).stem) or UNGROUPED
         if not self.from_folder:
             return self.by_file.get(name, UNGROUPED)
         parents = PurePosixPath(name).parts[:-1]
@@ -223,14 +227,18 @@ class Dataset:
         """Whether the dataset holds a file of this name (e.g. "groups.csv"), in any folder."""
         return self._find(csv_name) is not None
 
-    def groups(self, csv: bytes | None = None, name: str = "groups.csv", from_folder: bool = False) -> Groups | None:
-        """The dataset's groups: from folders, from `csv` (paths relative to the dataset root), or from the
-        dataset's own groups.csv (paths relative to it); no groups at all (None) when none of these exists.
+    def groups(self, csv: bytes | None = None, name: str = "groups.csv", from_folder: bool = False,
+               from_speaker: bool = False) -> Groups | None:
+        """The dataset's groups: from folders, from the speakers in file names, from `csv` (paths relative to the
+        dataset root), or from the dataset's own groups.csv (paths relative to it); no groups at all (None) when
+        none of these exists.
 
         A groups.csv has the columns file,group; files it lists twice keep their first group.
         """
         if from_folder:
             return Groups(from_folder=True, source="folders")
+        if from_speaker:
+            return Groups(from_speaker=True, source="speakers in file names")
         base = PurePosixPath(".")
         if csv is None:
             found = self._find("groups.csv")

@@ -166,7 +166,9 @@ class Report:
     def summary(self) -> str:
         """A readable summary for a terminal."""
         d = self.to_dict()
-        lines = [f"{self.kind} evaluation: {d['n']} items, {len(self.skipped)} skipped"]
+        lines = [f"{self.kind} evaluation: {d['n']} items, {len(self.skipped)} skipped"
+                 + (" (each group read as one speaker, after hearing all of its clips)" if d.get("adapted_to_groups")
+                    else "")]
         if d["n"]:
             lines.append(f"accuracy {d['accuracy']:.2%}   macro F1 {d['macro_f1']:.3f}"
                          + (f"   ECE {d['ece']:.3f} (calibration error: 0 = confidence matches accuracy)"
@@ -240,22 +242,42 @@ def evaluate_faces(items: Sequence[Item], model, mode: str = "whole", mask: bool
 
 
 def evaluate_voices(items: Sequence[Item], model, skipped: list[dict] | None = None,
-                    progress: Progress | None = None) -> Report:
-    """Predict each clip; clips without speech count as "no speech"."""
-    report = Report("voice", skipped=list(skipped or []))
+                    progress: Progress | None = None, adapt: bool = False) -> Report:
+    """Predict each clip; clips without speech count as "no speech".
+
+    With `adapt`, each group is taken to be one speaker: every clip of the group is heard first, and then each
+    is read against that speaker's voice, as the Live page reads a voice it has got used to (no label is used).
+    Clips in no group are read alone, against the average training speaker.
+    """
+    report = Report("voice", skipped=list(skipped or []), settings={"adapted_to_groups": adapt})
+    heard = []
     for i, item in enumerate(items):
         try:
             audio = decode_audio(item.read(), item.name)
         except (AudioError, OSError, ValueError) as exc:
             report.skipped.append({"file": item.name, "reason": str(exc).removeprefix(f"{item.name}: ")})
         else:
-            reading = model.read(audio)
-            row = {**_row(item), "pred": reading.label, "confidence": round(reading.confidence, 4)}
-            if reading.has_speech:
-                row["probabilities"] = reading.prob_dict()
-            else:
-                row["reason"] = reading.reason
-            report.predictions.append(row)
+            heard.append((item, model.listen(audio)))
+            del audio
+            if not adapt:  # read at once: nothing to keep
+                report.predictions.append(_voice_row(*heard.pop(), model))
         if progress:
             progress(i + 1, len(items))
+    speakers = {}
+    for item, speech in heard:  # adapt: hear every clip of each group's speaker ...
+        if item.group not in (None, UNGROUPED) and speech.features is not None:
+            speakers.setdefault(item.group, model.new_speaker()).hear(speech.features)
+    for item, speech in heard:  # ... then read each against it
+        report.predictions.append(_voice_row(item, speech, model, speakers.get(item.group)))
     return report
+
+
+def _voice_row(item: Item, speech, model, speaker=None) -> dict:
+    """A prediction row of one clip's heard speech, read against `speaker` (or the average speaker)."""
+    reading = model.read_heard(speech, speaker, learn=False)
+    row = {**_row(item), "pred": reading.label, "confidence": round(reading.confidence, 4)}
+    if reading.has_speech:
+        row["probabilities"] = reading.prob_dict()
+    else:
+        row["reason"] = reading.reason
+    return row

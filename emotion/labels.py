@@ -86,6 +86,21 @@ def label_from_filename(stem: str) -> str | None:
     return None
 
 
+_SPEAKERS = ((re.compile(r"^\d\d-\d\d-\d\d-\d\d-\d\d-\d\d-(\d\d)$"), "RAVDESS actor {}"),
+             (re.compile(r"^(\d{4})_[A-Z]{3}_[A-Z]{3}_[A-Z]{2}$"), "CREMA-D speaker {}"),
+             (re.compile(r"^(\d\d)[a-z]\d\d[A-Z][a-z]$"), "EmoDB speaker {}"),
+             (re.compile(r"^([A-Z]{2})_(?:a|d|f|h|n|sa|su)\d\d$"), "SAVEE speaker {}"),
+             (re.compile(r"^(OAF|YAF)_[a-z]+_[a-z_]+$", re.IGNORECASE), "TESS speaker {}"))
+
+
+def speaker_from_filename(stem: str) -> str | None:
+    """The speaker a public speech set's file name names (RAVDESS, CREMA-D, EmoDB, SAVEE, TESS), or None."""
+    for pattern, name in _SPEAKERS:
+        if m := pattern.match(stem):
+            return name.format(m.group(1).upper())
+    return None
+
+
 def label_for_path(path: str | PurePath) -> str | None:
     """Emotion of a dataset file: from its file name convention, else from its nearest folder name."""
     p = PurePath(path)

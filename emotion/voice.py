@@ -51,6 +51,18 @@ class VoiceReading(Reading):
         return {**super().to_dict(), "windows": self.windows, **base}
 
 
+@dataclass(frozen=True, eq=False)
+class HeardSpeech:
+    """A recording's speech windows as functionals, before they are read against a speaker: heard once, so a
+    dataset's voices can be read after the model got used to each speaker (`VoiceModel.listen`)."""
+
+    features: np.ndarray | None  # (windows, N_FEATURES); None without speech
+    weights: np.ndarray | None  # voiced seconds of each window
+    speech_seconds: float
+    duration: float
+    reason: str = ""  # why there is no speech
+
+
 def log_mel_frames(audio: np.ndarray) -> np.ndarray:
     """Log-mel spectrogram (frames, N_MELS) in dB of mono 16 kHz audio of any length, one frame per 10 ms."""
     import librosa
@@ -128,7 +140,11 @@ class VoiceModel:
                      learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
         (who hears them first, unless `learn` is False) or else the average training speaker."""
-        features = np.stack([functionals(w) for w in windows])
+        return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn)
+
+    def read_features(self, features: np.ndarray, speaker: SpeakerAdapter | None = None,
+                      learn: bool = True) -> np.ndarray:
+        """Probabilities (N, 7), uncalibrated, of windows' functionals (N, N_FEATURES), as `read_windows`."""
         if speaker is None:
             return self.predict(self.reference.normalise(features))
         if learn:
@@ -144,6 +160,32 @@ class VoiceModel:
         for n in (1, 2):
             self.read_windows([noise] * n)
 
+    def listen(self, audio: np.ndarray, max_windows: int = 64) -> HeardSpeech:
+        """The speech of mono 16 kHz audio as 3 s windows' functionals; none for silence, noise or tones.
+        Very long recordings keep `max_windows` windows, spread evenly."""
+        duration = len(audio) / SAMPLE_RATE
+        activity = detect_speech(audio)
+        if not activity.has_speech:
+            return HeardSpeech(None, None, activity.voiced_seconds, duration, activity.reason)
+        spans, weights = speech_spans(activity)
+        if len(spans) > max_windows:  # spread the budget evenly over very long recordings
+            keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
+            spans, weights = [spans[i] for i in keep], weights[keep]
+        features = np.stack([functionals(audio[a:b]) for a, b in spans])
+        return HeardSpeech(features, weights, activity.voiced_seconds, duration)
+
+    def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None,
+                   learn: bool = True) -> VoiceReading:
+        """The emotion of heard speech: its windows' probabilities averaged by how much speech each holds, then
+        calibrated; against `speaker` as in `read_features`."""
+        if heard.features is None:
+            return VoiceReading(probs=None, speech_seconds=heard.speech_seconds, duration=heard.duration,
+                                reason=heard.reason)
+        probs = self.read_features(heard.features, speaker, learn)
+        mean = self.calibration.apply((probs * heard.weights[:, None]).sum(0) / heard.weights.sum())
+        return VoiceReading(probs=mean, speech_seconds=heard.speech_seconds, duration=heard.duration,
+                            windows=len(heard.features))
+
     def read(self, audio: np.ndarray, max_windows: int = 64, speaker: SpeakerAdapter | None = None,
              learn: bool = True) -> VoiceReading:
         """Emotion of the speech in mono 16 kHz audio; 'no speech' for silence, noise or tones.
@@ -152,19 +194,7 @@ class VoiceModel:
         With `speaker` (one per live session), each window is read against that speaker's voice so far, after
         the speaker heard it (`learn`; False reads against the speaker without adding the windows to it).
         """
-        duration = len(audio) / SAMPLE_RATE
-        activity = detect_speech(audio)
-        if not activity.has_speech:
-            return VoiceReading(probs=None, speech_seconds=activity.voiced_seconds, duration=duration,
-                                reason=activity.reason)
-        spans, weights = speech_spans(activity)
-        if len(spans) > max_windows:  # spread the budget evenly over very long recordings
-            keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
-            spans, weights = [spans[i] for i in keep], weights[keep]
-        probs = self.read_windows([audio[a:b] for a, b in spans], speaker, learn)
-        mean = self.calibration.apply((probs * weights[:, None]).sum(0) / weights.sum())
-        return VoiceReading(probs=mean, speech_seconds=activity.voiced_seconds,
-                            duration=duration, windows=len(spans))
+        return self.read_heard(self.listen(audio, max_windows), speaker, learn)
 
 
 @functools.lru_cache(maxsize=2)

@@ -257,3 +257,48 @@ def test_group_options_that_cannot_work_exit_with_a_message(grouped_faces, tmp_p
     listed.write_text("name,team\na.jpg,x\n")
     code, _, err = run_cli(["evaluate", "voice", str(grouped_faces), "--groups", str(listed)], capsys)
     assert code == 2 and "needs the columns file,group" in err
+
+
+def test_evaluate_voice_adapts_to_each_speaker_named_in_the_file_names(tmp_path, speech_files, voice_model, capsys):
+    import soundfile as sf
+
+    from emotion.audio import load_audio
+
+    codes = {"neutral": "01", "happy": "03", "angry": "05"}
+    root = tmp_path / "two-speakers"
+    (root / "happy").mkdir(parents=True)
+    for actor, gain in (("21", 1.0), ("22", 0.25)):  # the same sentences, the second speaker further away
+        for name, path in speech_files.items():
+            audio, rate = sf.read(path, dtype="float32")
+            sf.write(root / f"03-01-{codes[name]}-01-01-01-{actor}.wav", audio * gain, rate)
+    shutil.copy(speech_files["happy"], root / "happy" / "unnamed.flac")  # no speaker in its name: read alone
+    alone_json, adapted_json = tmp_path / "alone.json", tmp_path / "adapted.json"
+    code, _, _ = run_cli(["evaluate", "voice", str(root), "--group-from", "speaker", "--json", str(alone_json)], capsys)
+    assert code == 0
+    code, _, _ = run_cli(["evaluate", "voice", str(root), "--group-from", "speaker", "--adapt",
+                            "--json", str(adapted_json)], capsys)
+    assert code == 0
+    alone, adapted = (json.loads(p.read_text()) for p in (alone_json, adapted_json))
+    assert adapted["adapted_to_groups"] is True and alone["adapted_to_groups"] is False
+    assert {k: g["n"] for k, g in adapted["groups"].items()} == {"RAVDESS actor 21": 3, "RAVDESS actor 22": 3,
+                                                                  "(no group)": 1}
+    # each clip of a speaker is read against that speaker, who heard all three of its clips first
+    for actor in ("21", "22"):
+        files = sorted(root.glob(f"*-{actor}.wav"))
+        speaker = voice_model.new_speaker()
+        heard = [voice_model.listen(load_audio(f)) for f in files]
+        for h in heard:
+            speaker.hear(h.features)
+        for f, h in zip(files, heard):
+            expected = voice_model.read_heard(h, speaker, learn=False).prob_dict()
+            row = next(p for p in adapted["predictions"] if p["file"] == f.name)
+            assert row["probabilities"] == pytest.approx(expected, abs=2e-3)
+            assert row["probabilities"] != pytest.approx(
+                next(p for p in alone["predictions"] if p["file"] == f.name)["probabilities"], abs=2e-3)
+    unnamed = [next(p for p in r["predictions"] if p["file"] == "happy/unnamed.flac") for r in (alone, adapted)]
+    assert unnamed[0]["probabilities"] == unnamed[1]["probabilities"]
+
+
+def test_evaluate_voice_adapt_needs_groups(voice_folder, capsys):
+    code, _, err = run_cli(["evaluate", "voice", str(voice_folder), "--adapt"], capsys)
+    assert code == 2 and "--group-from speaker" in err

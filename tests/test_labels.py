@@ -1,7 +1,15 @@
 """Label names: synonyms, dataset file-name conventions, and labels for paths."""
 import pytest
 
-from emotion.labels import EMOTIONS, VALENCE, label_for_path, label_from_filename, normalise, valence
+from emotion.labels import (
+    EMOTIONS,
+    VALENCE,
+    label_for_path,
+    label_from_filename,
+    normalise,
+    speaker_from_filename,
+    valence,
+)
 
 
 def test_emotions_are_the_seven_in_a_fixed_order():
@@ -78,3 +86,11 @@ def test_valence_groups():
     assert {e for e in EMOTIONS if valence(e) == "negative"} == {"angry", "disgust", "fear", "sad"}
     assert valence("neutral") == "neutral"
     assert set(VALENCE) == set(EMOTIONS)
+
+
+@pytest.mark.parametrize("stem, speaker", [
+    ("03-01-05-01-02-01-12", "RAVDESS actor 12"), ("1001_DFA_ANG_XX", "CREMA-D speaker 1001"),
+    ("03a01Fa", "EmoDB speaker 03"), ("DC_a01", "SAVEE speaker DC"), ("OAF_back_angry", "TESS speaker OAF"),
+    ("yaf_word_ps", "TESS speaker YAF"), ("a01", None), ("happy", None), ("03-01-05-01-02-01", None)])
+def test_speaker_from_filename(stem, speaker):
+    assert speaker_from_filename(stem) == speaker

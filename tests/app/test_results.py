@@ -201,3 +201,23 @@ def test_groups_from_folders_and_pairs_per_group_equal_the_command_line(tmp_path
     for name in ("face", "voice"):
         assert reports[name]["groups"] == expected[name]["groups"]
     assert reports["fused"]["groups"] == expected["fused"][expected["default_rule"]]["groups"]
+
+
+def test_voices_adapted_to_the_speakers_in_the_file_names_equal_the_command_line(tmp_path):
+    clip = media.speech()
+    entries = {f"voices/03-01-{code}-01-01-01-{actor}.wav": media.wav_bytes(clip[:len(clip) * part // 3] * gain)
+               for actor, gain in (("21", 1.0), ("22", 0.3)) for code, part in (("03", 3), ("04", 2))}
+    archive = tmp_path / "speakers.zip"
+    archive.write_bytes(media.make_zip(entries))
+    at = _upload(open_page(PAGE), archive.name, archive.read_bytes())
+    assert "results_adapt" not in at.session_state  # no groups yet: nothing to adapt to
+    at.radio(key="groups_from").set_value("speaker").run()
+    at.checkbox(key="results_adapt").check().run()
+    page = _run(at)["voice"]
+    expected = _cli_groups_json(tmp_path, ["voice", str(archive), "--group-from", "speaker", "--adapt"])
+    assert page["adapted_to_groups"] is True and set(page["groups"]) == {"RAVDESS actor 21", "RAVDESS actor 22"}
+    assert page["groups"] == expected["groups"]
+    assert ([(p["file"], p["probabilities"]) for p in page["predictions"]]
+            == [(p["file"], p["probabilities"]) for p in expected["predictions"]])
+    alone = _cli_groups_json(tmp_path, ["voice", str(archive), "--group-from", "speaker"])
+    assert [p["probabilities"] for p in alone["predictions"]] != [p["probabilities"] for p in page["predictions"]]
