@@ -12,9 +12,11 @@ from emotion.labels import EMOTIONS
 from ui import sessions, settings
 from ui.script_cleanup import skip_keras_reset
 from ui.show import EMOJI
+from ui.uploads import share_upload_buffers
 
 skip_keras_reset()  # Streamlit would reset Keras after every run, starving live video (see the module)
 sessions.start()  # closed tabs' sessions and uploads are shut down and freed (see ui/sessions.py)
+share_upload_buffers()  # Streamlit would copy each uploaded file on every run (see ui/uploads.py)
 
 st.set_page_config(page_title="Moodlens", page_icon="🎭", layout="wide")
 

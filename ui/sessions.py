@@ -10,8 +10,12 @@ every closed tab's did for a while (benchmarks/RESULTS-upload-memory.md).
 
 `start()` (once per process) runs `sweep` on the server's event loop every SWEEP_SECONDS: sessions
 past their time are shut down the way Streamlit shuts down a session it closes itself (uploaded files,
-media, script runner), uploads that no session holds any more are removed, and when something went,
-the freed memory is collected and handed back to the system (`collect`).
+media, script runner) and their session state is emptied, uploads that no session holds any more are
+removed, and when something went, the freed memory is collected and handed back to the system
+(`collect`). The state is emptied because a shut-down session object can outlive its tab: Streamlit's
+message loop (`Runtime._loop_coroutine`) keeps the last session it flushed in its loop variable until
+another session sends something, so on a quiet server the last closed tab's state (the uploaded file
+its widget holds, the page's opened archive) stayed in memory with it.
 
 This reaches into Streamlit's runtime (`Runtime._session_mgr`, its session storage's cache, the upload
 manager's `file_storage`); `check()` says what is missing if a Streamlit upgrade moves them, and a
@@ -76,6 +80,7 @@ def _parts(runtime):
 def check() -> str:
     """What `sweep` needs from Streamlit and cannot find ("" when all is there)."""
     from streamlit.runtime import Runtime
+    from streamlit.runtime.app_session import AppSession
     from streamlit.runtime.memory_session_storage import MemorySessionStorage
     from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
     from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
@@ -83,6 +88,7 @@ def check() -> str:
     return ", ".join(name for name, ok in (
         ("Runtime._get_async_objs", hasattr(Runtime, "_get_async_objs")),
         ("Runtime.uploaded_file_mgr", hasattr(Runtime, "uploaded_file_mgr")),
+        ("AppSession.session_state", hasattr(AppSession, "session_state")),
         ("WebsocketSessionManager.get_session_info", hasattr(WebsocketSessionManager, "get_session_info")),
         ("MemorySessionStorage._cache.expire", hasattr(getattr(MemorySessionStorage(), "_cache", None), "expire")),
         ("MemoryUploadedFileManager.file_storage", hasattr(MemoryUploadedFileManager("/upload"), "file_storage")),
@@ -91,8 +97,9 @@ def check() -> str:
 
 
 def sweep(runtime) -> int:
-    """Shut down sessions whose tab closed more than disconnectedSessionTTL ago, and remove uploaded
-    files that belong to no session. Returns how many sessions and orphaned uploads went.
+    """Shut down sessions whose tab closed more than disconnectedSessionTTL ago and empty their state,
+    and remove uploaded files that belong to no session. Returns how many sessions and orphaned uploads
+    went.
 
     Runs on the server's event loop thread (where Streamlit itself opens and closes sessions).
     """
@@ -100,6 +107,7 @@ def sweep(runtime) -> int:
     gone = 0
     for _, info in cache.expire():
         info.session.shutdown()  # what Streamlit's close_session does: uploads, media, script runner
+        info.session.session_state.clear()  # widget values (uploaded files) and the page's own entries
         gone += 1
     for session_id in list(by_session):
         if manager.get_session_info(session_id) is None:
