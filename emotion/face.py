@@ -139,8 +139,10 @@ def find_faces(image: np.ndarray, mode: FaceMode = FaceMode.AUTO, detector: str 
     if boxes is None:
         image, boxes, detected = locate_faces(image, mode, detector, mask)
     boxes = list(boxes[:1] if largest_only else boxes)
-    crops = (np.stack([crop_face(image, b) for b in boxes]) if boxes
-             else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8))
+    if not boxes:
+        return FoundFaces(boxes, np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), detected)
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # once for all the faces
+    crops = np.stack([crop_face(gray, b) for b in boxes])
     return FoundFaces(boxes, crops, detected)
 
 
