@@ -179,18 +179,28 @@ class FaceModel:
         self.blur_sigma = blur_sigma
         self._call = TFLiteModel(self.model, int8_weights=True)
 
-    def predict(self, crops: np.ndarray) -> np.ndarray:
+    def predict(self, crops: np.ndarray, mirror: bool | None = None) -> np.ndarray:
         """Calibrated probabilities (N, 7) for uint8 crops (N, 48, 48), softened (see soften); a face the
-        model is unsure of (top probability under `mirror_below`) is read again mirrored and averaged."""
+        model is unsure of (top probability under `mirror_below`) is read again mirrored and averaged.
+
+        `mirror` True averages every face with its mirror image, False none; None (default) decides per face.
+        """
         crops = np.asarray(crops).reshape(-1, FACE_SIZE, FACE_SIZE)
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         crops = soften(crops, self.blur_sigma).astype(np.float32)[..., None]
         probs = self._call(crops)
-        unsure = probs.max(axis=1) < self.mirror_below
-        if unsure.any():
-            probs[unsure] = (probs[unsure] + self._call(crops[unsure][:, :, ::-1])) / 2
+        again = probs.max(axis=1) < self.mirror_below if mirror is None else np.full(len(crops), mirror)
+        if again.any():
+            probs[again] = (probs[again] + self._call(crops[again][:, :, ::-1])) / 2
         return self.calibration.apply(probs)
+
+    def unsure(self, crops: np.ndarray) -> np.ndarray:
+        """Whether `predict` reads each uint8 crop (N, 48, 48) again mirrored: (N,) bool."""
+        crops = np.asarray(crops).reshape(-1, FACE_SIZE, FACE_SIZE)
+        if len(crops) == 0:
+            return np.zeros(0, bool)
+        return self._call(soften(crops, self.blur_sigma).astype(np.float32)[..., None]).max(axis=1) < self.mirror_below
 
     def warm_up(self, detector: str = DEFAULT_DETECTOR) -> None:
         """Run once so the first real frame does not pay for graph tracing or loading the detector."""

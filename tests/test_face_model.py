@@ -95,6 +95,21 @@ def test_only_the_unsure_faces_are_run_again(face_model, faces, monkeypatch):
     assert sizes == [len(crops), unsure]  # one call for all faces, one for the mirrors of the unsure
 
 
+def test_unsure_says_which_faces_predict_mirrors_and_mirror_overrides_it(face_model, faces, monkeypatch):
+    from emotion.calibration import Calibration
+
+    crops = np.stack(list(faces.values()))
+    monkeypatch.setattr(face_model, "calibration", Calibration())
+    unsure = face_model.unsure(crops)
+    assert unsure.dtype == bool and unsure.shape == (len(crops),) and face_model.unsure(crops[:0]).shape == (0,)
+    np.testing.assert_array_equal(unsure, face_model.predict(crops, mirror=False).max(axis=1) < MIRROR_BELOW)
+    both = face_model.predict(crops, mirror=True)
+    np.testing.assert_allclose(both, face_model.predict(crops[:, :, ::-1], mirror=True), atol=1e-5)
+    rule = face_model.predict(crops)
+    np.testing.assert_allclose(rule[unsure], face_model.predict(crops, mirror=True)[unsure], atol=1e-6)
+    np.testing.assert_allclose(rule[~unsure], face_model.predict(crops, mirror=False)[~unsure], atol=1e-6)
+
+
 def test_soften_blurs_each_crop_on_its_own():
     crops = np.random.default_rng(0).integers(0, 256, (3, FACE_SIZE, FACE_SIZE), dtype=np.uint8)
     soft = soften(crops)
