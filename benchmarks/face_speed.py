@@ -12,8 +12,10 @@ its other dependencies are not needed for Haar detection + its TFLite/Keras mode
 Frames: the committed FER2013 fixture faces (tests/fixtures/faces) scaled up and placed on a
 photo-like 640x480 scene, 1 face (220 px) or 3 faces (150 px). Every number is a median over
 `--frames` calls after a warm-up: wall-clock, and the process's CPU time summed over its threads
-(less sensitive to other load on the machine), with the libraries' default threads. A script, not a
-test: it prints Markdown. Timings depend on what else runs on the machine; the header says the load.
+(less sensitive to other load on the machine), with the libraries' default threads. With `--fer`, the last
+lines compare the two pipelines taking turns on each frame (`--rounds` passes), so that both meet the same
+load; the table's rows are measured one after the other. A script, not a test: it prints Markdown. Timings
+depend on what else runs on the machine; the header says the load.
 """
 from __future__ import annotations
 
@@ -203,11 +205,46 @@ def fer_rows(path: str, n_frames: int) -> tuple[list[str], dict]:
     return rows, key
 
 
+def interleaved(path: str, n_frames: int, rounds: int) -> list[str]:
+    """Ours and fer's default pipeline taking turns on each frame (who goes first alternates), `rounds` passes
+    over the frames: both meet the same moments of the machine's other load, unlike two runs one after the
+    other. Ratio lines: frames/s from the median wall ms, and the median CPU ms a frame."""
+    sys.path.insert(0, path)
+    from fer.fer import FER  # noqa: E402
+
+    from emotion.face import load_face_model
+
+    model, det = load_face_model(), FER()
+    pipelines = {"ours": lambda f: model.read(f, mode="detect"), "fer": det.detect_emotions}
+    lines = []
+    for n in (1, 3):
+        fs = frames(n, n_frames)
+        for f in fs[:3]:
+            for fn in pipelines.values():
+                fn(f)
+        wall = {k: [] for k in pipelines}
+        cpu = {k: [] for k in pipelines}
+        for turn, f in enumerate(fs * rounds):
+            for name in (("ours", "fer") if turn % 2 == 0 else ("fer", "ours")):
+                t, c = time.perf_counter(), time.process_time()
+                pipelines[name](f)
+                wall[name].append((time.perf_counter() - t) * 1000)
+                cpu[name].append((time.process_time() - c) * 1000)
+        w = {k: statistics.median(v) for k, v in wall.items()}
+        c = {k: statistics.median(v) for k, v in cpu.items()}
+        lines.append(f"{n} face(s), interleaved ({rounds} x {n_frames} frames each): ours {1000 / w['ours']:.0f} "
+                     f"frames/s ({c['ours']:.1f} ms CPU a frame) vs fer {1000 / w['fer']:.0f} frames/s "
+                     f"({c['fer']:.1f} ms CPU): ours / fer = {w['fer'] / w['ours']:.2f}x wall, "
+                     f"{c['fer'] / c['ours']:.2f}x CPU")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fer", metavar="DIR", help="a `pip install --no-deps --target DIR fer` to compare with")
     ap.add_argument("--frames", type=int, default=60, help="frames per measurement (default 60)")
     ap.add_argument("--no-tflite", action="store_true", help="skip the TFLite conversions")
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the frames of the interleaved comparison")
     args = ap.parse_args()
     import_tensorflow()
     rows, key = ours(args.frames, not args.no_tflite)
@@ -227,6 +264,9 @@ def main() -> None:
                   f"{fer_ms.cpu:.1f} ms: {fer_ms.cpu / ours_ms.cpu:.2f}x)")
             print(f"{n} face(s), Haar variant: {1000 / key[f'fast {n}']:.0f} frames/s "
                   f"(/ fer = {key[fk] / key[f'fast {n}']:.2f}x)")
+    if args.fer:
+        print()
+        print("\n".join(interleaved(args.fer, args.frames, args.rounds)))
 
 
 if __name__ == "__main__":
