@@ -12,8 +12,10 @@ its other dependencies are not needed for Haar detection + its TFLite/Keras mode
 Frames: the committed FER2013 fixture faces (tests/fixtures/faces) scaled up and placed on a
 photo-like 640x480 scene, 1 face (220 px) or 3 faces (150 px). Every number is a median over
 `--frames` calls after a warm-up: wall-clock, and the process's CPU time summed over its threads
-(less sensitive to other load on the machine), with the libraries' default threads. A script, not a
-test: it prints Markdown. Timings depend on what else runs on the machine; the header says the load.
+(less sensitive to other load on the machine), with the libraries' default threads. With `--fer`, the last
+lines compare the two pipelines taking turns on each frame (`--rounds` passes), so that both meet the same
+load; the table's rows are measured one after the other. A script, not a test: it prints Markdown. Timings
+depend on what else runs on the machine; the header says the load.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from _common import ROOT, load_note
 sys.path.insert(0, str(ROOT / "tests"))
 
 from emotion.detectors import DEFAULT_DETECTOR, HaarDetector, get_detector  # noqa: E402
-from emotion.face import FACE_SIZE, crop_face  # noqa: E402
+from emotion.face import ALWAYS_MIRROR, FACE_SIZE, MIRROR_BELOW, crop_face  # noqa: E402
 from emotion.runtime import import_tensorflow  # noqa: E402
 
 FACES = ROOT / "tests" / "fixtures" / "faces"
@@ -107,16 +109,20 @@ def ours(n_frames: int, tflite: bool) -> tuple[list[str], dict]:
     crops1 = [np.stack([crop_face(f, (330, 110, 220, 220))]) for f in one]
     crops3 = [np.stack([crop_face(f, b) for b in ((20, 300, 150, 150), (245, 60, 150, 150), (470, 300, 150, 150))])
               for f in three]
+    mirrored = np.mean([model.predict(c).max(1) < model.mirror_below for c in crops3])  # calibration: identity
     key["clf 1"] = median_ms(model.predict, crops1)
-    rows.append(row("ours: classifier (int8 TFLite), 1 face (flip-averaged: batch of 2)", key["clf 1"], "per face"))
+    rows.append(row("ours: classifier (int8 TFLite), 1 face (mirrored when unsure)", key["clf 1"],
+                    f"per face; {mirrored:.0%} of these faces mirrored"))
     ms3 = median_ms(model.predict, crops3)
     rows.append(row("ours: classifier, 3 faces in one batch", ms3, f"{ms3 / 3:.1f} ms per face"))
     ms3s = median_ms(lambda c: [model.predict(c[i:i + 1]) for i in range(3)], crops3)
     rows.append(row("  variant: 3 faces one call each (no batching)", ms3s, f"{ms3s / 3:.1f} ms per face"))
-    model.flip_average = False
-    rows.append(row("  variant: classifier without flip averaging, 1 face", median_ms(model.predict, crops1),
-                    "per face"))
-    model.flip_average = True
+    for label, below in (("every face mirrored (flip-averaged: batch of 2)", ALWAYS_MIRROR), ("never mirrored", 0.0)):
+        model.mirror_below = below
+        rows.append(row(f"  variant: classifier, {label}, 1 face", median_ms(model.predict, crops1), "per face"))
+        rows.append(row(f"  variant: classifier, {label}, 3 faces in one batch", median_ms(model.predict, crops3),
+                        "3 faces"))
+    model.mirror_below = MIRROR_BELOW
     tf = import_tensorflow()
     graph = tf.function(lambda x: model.model(x, training=False))
 
@@ -143,9 +149,14 @@ def tflite_rows(model, crops1) -> list[str]:
     """Our model as float TFLite (float32, float16 weights): latency and drift from the Keras model."""
     tf = import_tensorflow()
     rows = []
-    x = np.concatenate(crops1).astype(np.float32)[..., None]
+    from emotion.face import soften
+
+    x = soften(np.concatenate(crops1)).astype(np.float32)[..., None]
     ref = (model.model(x, training=False).numpy() + model.model(x[:, :, ::-1], training=False).numpy()) / 2
+    model.mirror_below, calibration = ALWAYS_MIRROR, model.calibration
+    model.calibration = type(calibration)()  # the Keras model's own probabilities, as ref
     ours_probs = np.concatenate([model.predict(c) for c in crops1])
+    model.mirror_below, model.calibration = MIRROR_BELOW, calibration
     rows.append(f"|   ours (int8 TFLite) against the float Keras model | - | - | - | max prob drift "
                 f"{np.abs(ours_probs - ref).max():.4f}, "
                 f"same top label {np.mean(ours_probs.argmax(1) == ref.argmax(1)):.0%} |")
@@ -194,11 +205,46 @@ def fer_rows(path: str, n_frames: int) -> tuple[list[str], dict]:
     return rows, key
 
 
+def interleaved(path: str, n_frames: int, rounds: int) -> list[str]:
+    """Ours and fer's default pipeline taking turns on each frame (who goes first alternates), `rounds` passes
+    over the frames: both meet the same moments of the machine's other load, unlike two runs one after the
+    other. Ratio lines: frames/s from the median wall ms, and the median CPU ms a frame."""
+    sys.path.insert(0, path)
+    from fer.fer import FER  # noqa: E402
+
+    from emotion.face import load_face_model
+
+    model, det = load_face_model(), FER()
+    pipelines = {"ours": lambda f: model.read(f, mode="detect"), "fer": det.detect_emotions}
+    lines = []
+    for n in (1, 3):
+        fs = frames(n, n_frames)
+        for f in fs[:3]:
+            for fn in pipelines.values():
+                fn(f)
+        wall = {k: [] for k in pipelines}
+        cpu = {k: [] for k in pipelines}
+        for turn, f in enumerate(fs * rounds):
+            for name in (("ours", "fer") if turn % 2 == 0 else ("fer", "ours")):
+                t, c = time.perf_counter(), time.process_time()
+                pipelines[name](f)
+                wall[name].append((time.perf_counter() - t) * 1000)
+                cpu[name].append((time.process_time() - c) * 1000)
+        w = {k: statistics.median(v) for k, v in wall.items()}
+        c = {k: statistics.median(v) for k, v in cpu.items()}
+        lines.append(f"{n} face(s), interleaved ({rounds} x {n_frames} frames each): ours {1000 / w['ours']:.0f} "
+                     f"frames/s ({c['ours']:.1f} ms CPU a frame) vs fer {1000 / w['fer']:.0f} frames/s "
+                     f"({c['fer']:.1f} ms CPU): ours / fer = {w['fer'] / w['ours']:.2f}x wall, "
+                     f"{c['fer'] / c['ours']:.2f}x CPU")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fer", metavar="DIR", help="a `pip install --no-deps --target DIR fer` to compare with")
     ap.add_argument("--frames", type=int, default=60, help="frames per measurement (default 60)")
     ap.add_argument("--no-tflite", action="store_true", help="skip the TFLite conversions")
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the frames of the interleaved comparison")
     args = ap.parse_args()
     import_tensorflow()
     rows, key = ours(args.frames, not args.no_tflite)
@@ -212,10 +258,15 @@ def main() -> None:
     for n in (1, 3):
         fk = f"fer TFLite int8 (fer's default) {n}"
         if fk in key:
-            print(f"\n{n} face(s): ours {1000 / key[f'ours {n}']:.0f} frames/s vs fer {1000 / key[fk]:.0f} frames/s "
-                  f"(ours / fer = {key[fk] / key[f'ours {n}']:.2f}x)")
+            ours_ms, fer_ms = key[f"ours {n}"], key[fk]
+            print(f"\n{n} face(s): ours {1000 / ours_ms:.0f} frames/s vs fer {1000 / fer_ms:.0f} frames/s "
+                  f"(ours / fer = {fer_ms / ours_ms:.2f}x; in CPU time a frame, {ours_ms.cpu:.1f} against "
+                  f"{fer_ms.cpu:.1f} ms: {fer_ms.cpu / ours_ms.cpu:.2f}x)")
             print(f"{n} face(s), Haar variant: {1000 / key[f'fast {n}']:.0f} frames/s "
                   f"(/ fer = {key[fk] / key[f'fast {n}']:.2f}x)")
+    if args.fer:
+        print()
+        print("\n".join(interleaved(args.fer, args.frames, args.rounds)))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from _common import ROOT, sha256
-from emotion.face import INPUT_BLUR_SIGMA  # noqa: E402
+from emotion.face import INPUT_BLUR_SIGMA, MIRROR_BELOW  # noqa: E402
 
 EVAL = ROOT / "weights" / "eval"
 METRICS = ROOT / "weights" / "metrics.json"
@@ -112,6 +112,7 @@ def main() -> int:
         metrics["face_masked"] = evaluate("face", [fer_val], "face_fer2013_val_masked", data_name + ", simulated mask",
                                           ["--faces", "whole", "--mask"])
         metrics["face_input_blur_sigma"] = INPUT_BLUR_SIGMA  # how the app prepared the faces measured here
+        metrics["face_mirror_below"] = MIRROR_BELOW  # and which faces it read again mirrored
     if "voice" in only:
         metrics["voice"] = evaluate("voice", ravdess, "voice_ravdess_17-20",
                                     "RAVDESS actors 17-20 (never heard in training; the recipe was chosen on them)")

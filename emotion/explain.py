@@ -1,10 +1,11 @@
 """Why a model read what it read: occlusion sensitivity over a face crop and over a recording's speech.
 
 Occlusion asks the model itself: hide one patch at a time, read again through the same path as a reading
-(for faces: grey out a square, then softened, mirror-averaged, the int8 model; for voices: silence a stretch
-of time in one frequency band of a speech window, then the same functionals and network), and see how much
-the probability of the reading's label falls. A patch whose loss lowers it a lot mattered. Unlike
-gradient maps this needs nothing from inside the model and measures exactly what the reading depends on.
+(for faces: grey out a square, then softened, mirror-averaged if the face's reading was, the int8 model; for
+voices: silence a stretch of time in one frequency band of a speech window, then the same functionals and
+network), and see how much the probability of the reading's label falls. A patch whose loss lowers it a lot
+mattered. Unlike gradient maps this needs nothing from inside the model and measures exactly what the reading
+depends on.
 """
 from __future__ import annotations
 
@@ -123,7 +124,10 @@ def explain_face(model: Any, crop: np.ndarray, label: str | None = None) -> Face
     steps = np.linspace(0, FACE_SIZE - FACE_PATCH, FACE_STEPS).round().astype(int)
     spots = [(int(x), int(y)) for y in steps for x in steps]
     batch = np.stack([crop] + [occlude_face(crop, x, y, FACE_PATCH) for x, y in spots])
-    probs = model.predict(batch)
+    if hasattr(model, "unsure"):  # every patch read as the face was (mirrored or not), so the map is of one reading
+        probs = model.predict(batch, mirror=bool(model.unsure(crop)[0]))
+    else:
+        probs = model.predict(batch)
     k = _target(probs[0], label)
     falls = probs[0, k] - probs[1:, k]
     total, covered = np.zeros((FACE_SIZE, FACE_SIZE)), np.zeros((FACE_SIZE, FACE_SIZE))

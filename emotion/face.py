@@ -79,6 +79,13 @@ def soften(crops: np.ndarray, sigma: float = INPUT_BLUR_SIGMA) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(c, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE) for c in crops])
 
 
+# A face whose top probability is under this is read again mirrored and the two readings averaged (test-time
+# flip); the others are read once. Mirroring every face costs twice the classifier; mirroring only these keeps
+# its accuracy: the lowest threshold that lost nothing against mirroring every face on every 8th training face
+# (where it is chosen, not on val), `python benchmarks/face_mirror_rule.py`; measured in the model card.
+MIRROR_BELOW = 0.5
+ALWAYS_MIRROR = 2.0  # a mirror_below that mirrors every face (probabilities are at most 1)
+
 SMALL_CROP = 96  # pixels: images this small are face crops (FER2013 is 48x48)
 
 
@@ -132,8 +139,10 @@ def find_faces(image: np.ndarray, mode: FaceMode = FaceMode.AUTO, detector: str 
     if boxes is None:
         image, boxes, detected = locate_faces(image, mode, detector, mask)
     boxes = list(boxes[:1] if largest_only else boxes)
-    crops = (np.stack([crop_face(image, b) for b in boxes]) if boxes
-             else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8))
+    if not boxes:
+        return FoundFaces(boxes, np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8), detected)
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # once for all the faces
+    crops = np.stack([crop_face(gray, b) for b in boxes])
     return FoundFaces(boxes, crops, detected)
 
 
@@ -144,11 +153,13 @@ class FaceModel:
 
     Predictions run the Keras model converted to TFLite with int8 weights (see tflite.py): about ten
     times faster, within 0.2 points of the float model on FER2013 val; the model card is measured this way.
-    Crops are softened first (see soften) and averaged with their mirror image, and the probabilities are
-    calibrated (`<model>.calibration.json` beside the model, see calibration.py; the identity when absent).
+    Crops are softened first (see soften); the faces the model is unsure of are read again mirrored and the
+    two readings averaged (`mirror_below`, see MIRROR_BELOW; 0 never mirrors, above 1 always does), and
+    the probabilities are calibrated (`<model>.calibration.json` beside the model, see calibration.py; the
+    identity when absent).
     """
 
-    def __init__(self, path: Path = FACE_WEIGHTS, flip_average: bool = True,
+    def __init__(self, path: Path = FACE_WEIGHTS, mirror_below: float = MIRROR_BELOW,
                  blur_sigma: float = INPUT_BLUR_SIGMA):
         from .runtime import import_tensorflow
 
@@ -164,24 +175,32 @@ class FaceModel:
         self.path = Path(path)
         self.model = keras.models.load_model(path, compile=False)
         self.calibration = load_calibration(self.path)  # identity when the model has none
-        self.flip_average = flip_average
+        self.mirror_below = mirror_below
         self.blur_sigma = blur_sigma
         self._call = TFLiteModel(self.model, int8_weights=True)
 
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities (N, 7) for uint8 crops (N, 48, 48), softened (see soften) and averaged
-        with the mirror image."""
+    def predict(self, crops: np.ndarray, mirror: bool | None = None) -> np.ndarray:
+        """Calibrated probabilities (N, 7) for uint8 crops (N, 48, 48), softened (see soften); a face the
+        model is unsure of (top probability under `mirror_below`) is read again mirrored and averaged.
+
+        `mirror` True averages every face with its mirror image, False none; None (default) decides per face.
+        """
         crops = np.asarray(crops).reshape(-1, FACE_SIZE, FACE_SIZE)
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         crops = soften(crops, self.blur_sigma).astype(np.float32)[..., None]
-        if self.flip_average:
-            both = np.concatenate([crops, crops[:, :, ::-1]])
-            probs = self._call(both)
-            probs = (probs[: len(crops)] + probs[len(crops):]) / 2
-        else:
-            probs = self._call(crops)
+        probs = self._call(crops)
+        again = probs.max(axis=1) < self.mirror_below if mirror is None else np.full(len(crops), mirror)
+        if again.any():
+            probs[again] = (probs[again] + self._call(crops[again][:, :, ::-1])) / 2
         return self.calibration.apply(probs)
+
+    def unsure(self, crops: np.ndarray) -> np.ndarray:
+        """Whether `predict` reads each uint8 crop (N, 48, 48) again mirrored: (N,) bool."""
+        crops = np.asarray(crops).reshape(-1, FACE_SIZE, FACE_SIZE)
+        if len(crops) == 0:
+            return np.zeros(0, bool)
+        return self._call(soften(crops, self.blur_sigma).astype(np.float32)[..., None]).max(axis=1) < self.mirror_below
 
     def warm_up(self, detector: str = DEFAULT_DETECTOR) -> None:
         """Run once so the first real frame does not pay for graph tracing or loading the detector."""

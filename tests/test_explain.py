@@ -37,6 +37,19 @@ def test_face_explanation_is_a_map_over_the_crop(face_model, crops):
         explain.explain_face(face_model, crop, label="bored")
 
 
+def test_every_patch_is_read_as_the_face_was_mirrored_or_not(face_model, crops, monkeypatch):
+    """The face model mirrors only the faces it is unsure of; an occluded patch could cross that line, so all
+    patches are read the way the whole face was, and the map is of one reading."""
+    unsure = face_model.unsure(np.stack(crops))
+    assert unsure.any() and not unsure.all()
+    seen = []
+    predict = face_model.predict
+    monkeypatch.setattr(face_model, "predict", lambda batch, mirror=None: seen.append(mirror) or predict(batch, mirror))
+    for i in (int(np.argmax(unsure)), int(np.argmin(unsure))):
+        explain.explain_face(face_model, crops[i])
+    assert seen == [True, False]
+
+
 def _hide(crop: np.ndarray, x: int, y: int) -> np.ndarray:
     return explain.occlude_face(crop, x, y, SIDE)
 

@@ -176,3 +176,19 @@ def test_mtcnn_warm_up_readies_every_network_for_a_640x480_stream(faces):
     assert all(ready)
     assert len(detector.detect(crowd_of_three(faces))) == 3  # all three networks run
     assert [set(m.shapes) for m in models] == ready
+
+
+def test_mtcnn_patches_are_cut_as_tensorflow_cuts_them():
+    """RNet's and ONet's patches are cut in numpy (mtcnn_lite.crop_and_resize) instead of by
+    tf.image.crop_and_resize: the same values, boxes reaching outside the image included."""
+    from emotion.mtcnn_lite import crop_and_resize
+    from emotion.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (120, 160, 3)).astype(np.float32)
+    corners = np.sort(rng.uniform(-0.2, 1.2, (50, 2, 2)), axis=1)  # [[y1, x1], [y2, x2]], some outside
+    boxes = corners.reshape(50, 4)
+    for size in (24, 48):
+        want = tf.image.crop_and_resize(image[None], boxes.astype(np.float32), np.zeros(50, np.int32), (size, size))
+        np.testing.assert_allclose(crop_and_resize(image, boxes, size), want.numpy(), atol=1e-6)

@@ -7,7 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.face import FACE_SIZE, FACE_WEIGHTS, INPUT_BLUR_SIGMA, crop_face, soften, square_box
+from emotion.face import (
+    ALWAYS_MIRROR,
+    FACE_SIZE,
+    FACE_WEIGHTS,
+    INPUT_BLUR_SIGMA,
+    MIRROR_BELOW,
+    crop_face,
+    soften,
+    square_box,
+)
 from emotion.labels import EMOTIONS
 from media import face_photo, photo_background
 
@@ -54,9 +63,51 @@ def test_predict_gives_a_probability_row_per_crop(face_model, faces):
     check_probabilities(face_model.predict(np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)), 0)
 
 
-def test_predict_averages_with_the_mirror_image(face_model, faces):
-    crop = next(iter(faces.values()))
-    np.testing.assert_allclose(face_model.predict(crop), face_model.predict(crop[:, ::-1]), atol=1e-5)
+def test_predict_averages_with_the_mirror_image_the_faces_it_is_unsure_of(face_model, faces, monkeypatch):
+    from emotion.calibration import Calibration
+
+    crops = np.stack(list(faces.values()))
+    monkeypatch.setattr(face_model, "calibration", Calibration())  # the model's own probabilities decide
+    assert face_model.mirror_below == MIRROR_BELOW
+    app = face_model.predict(crops)
+    monkeypatch.setattr(face_model, "mirror_below", 0.0)  # never mirror
+    once, mirrored = face_model.predict(crops), face_model.predict(crops[:, :, ::-1])
+    sure = once.max(axis=1) >= MIRROR_BELOW
+    assert sure.any() and not sure.all()  # the fixture faces have both kinds
+    np.testing.assert_allclose(app[sure], once[sure], atol=1e-6)
+    np.testing.assert_allclose(app[~sure], (once[~sure] + mirrored[~sure]) / 2, atol=1e-5)
+    monkeypatch.setattr(face_model, "mirror_below", ALWAYS_MIRROR)
+    np.testing.assert_allclose(face_model.predict(crops), face_model.predict(crops[:, :, ::-1]), atol=1e-5)
+
+
+def test_only_the_unsure_faces_are_run_again(face_model, faces, monkeypatch):
+    from emotion.calibration import Calibration
+
+    crops = np.stack(list(faces.values()))
+    monkeypatch.setattr(face_model, "calibration", Calibration())  # the model's own probabilities decide
+    monkeypatch.setattr(face_model, "mirror_below", 0.0)
+    unsure = int((face_model.predict(crops).max(axis=1) < MIRROR_BELOW).sum())
+    monkeypatch.setattr(face_model, "mirror_below", MIRROR_BELOW)
+    sizes = []
+    call = face_model._call
+    monkeypatch.setattr(face_model, "_call", lambda x: sizes.append(len(x)) or call(x))
+    face_model.predict(crops)
+    assert sizes == [len(crops)] + ([unsure] if unsure else [])  # all faces in one call, the unsure mirrored in one
+
+
+def test_unsure_says_which_faces_predict_mirrors_and_mirror_overrides_it(face_model, faces, monkeypatch):
+    from emotion.calibration import Calibration
+
+    crops = np.stack(list(faces.values()))
+    monkeypatch.setattr(face_model, "calibration", Calibration())
+    unsure = face_model.unsure(crops)
+    assert unsure.dtype == bool and unsure.shape == (len(crops),) and face_model.unsure(crops[:0]).shape == (0,)
+    np.testing.assert_array_equal(unsure, face_model.predict(crops, mirror=False).max(axis=1) < MIRROR_BELOW)
+    both = face_model.predict(crops, mirror=True)
+    np.testing.assert_allclose(both, face_model.predict(crops[:, :, ::-1], mirror=True), atol=1e-5)
+    rule = face_model.predict(crops)
+    np.testing.assert_allclose(rule[unsure], face_model.predict(crops, mirror=True)[unsure], atol=1e-6)
+    np.testing.assert_allclose(rule[~unsure], face_model.predict(crops, mirror=False)[~unsure], atol=1e-6)
 
 
 def test_soften_blurs_each_crop_on_its_own():
@@ -162,8 +213,9 @@ def test_masked_reading_still_finds_the_face(face_model, faces):
     assert not np.allclose(plain.probs, masked.probs)  # the model saw a different (masked) face
 
 
-def test_int8_predictions_match_the_keras_model(face_model, faces):
+def test_int8_predictions_match_the_keras_model(face_model, faces, monkeypatch):
     """predict runs the int8 TFLite copy; it must read faces as the float Keras model does."""
+    monkeypatch.setattr(face_model, "mirror_below", ALWAYS_MIRROR)
     raw = np.stack(list(faces.values()))
     crops = soften(raw).astype(np.float32)[..., None]
     both = np.concatenate([crops, crops[:, :, ::-1]])

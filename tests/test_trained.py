@@ -31,6 +31,12 @@ def test_face_numbers_were_measured_with_the_app_s_face_input(metrics):
     assert metrics["face_input_blur_sigma"] == INPUT_BLUR_SIGMA, "emotion.face.soften changed since faces were measured"
 
 
+def test_face_numbers_were_measured_with_the_app_s_mirror_rule(metrics):
+    from emotion.face import MIRROR_BELOW
+
+    assert metrics["face_mirror_below"] == MIRROR_BELOW, "emotion.face.MIRROR_BELOW changed since faces were measured"
+
+
 def test_measured_figures_are_complete(metrics):
     for key in ("face", "face_masked", "voice", "voice_ravdess_cv", "voice_ravdess_cv_adapted", "voice_emodb_loco",
                 "voice_emodb_loco_adapted"):
