@@ -2,6 +2,7 @@
 on and never reported as a cross-validated figure (benchmarks/voice_cv.py scores other speakers).
 
     python benchmarks/voice_recipes.py [--data ../shared/data/voice]
+    python benchmarks/voice_recipes.py --seeds 0,1,2,3,4    # the chosen recipe from each seed, and their average
 
 Each recipe trains on every other speaker (the trainer's adaptation-aware views) and reads the choice clips from
 the cached features (each clip's whole speech as one window): alone, against the average training speaker, and
@@ -30,6 +31,8 @@ RECIPES = [(512, 30, 1e-3, 4), (256, 30, 1e-3, 4), (1024, 30, 1e-3, 4), (512, 15
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/voice"))
+    parser.add_argument("--seeds", default=None, help="train the chosen recipe (256 units, 30 epochs) from each of "
+                        "these seeds (comma-separated) and also read the average of their probabilities")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
 
@@ -50,22 +53,36 @@ def main() -> int:
     x, speakers, y, _ = part(train)
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
-    for width, epochs, lr, prior in RECIPES:
+    def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):
+        """Probabilities of the choice clips, alone and adapted, of one recipe trained from `seed`."""
         reference = VoiceReference.fit(x, speakers, prior)
-        keras.utils.set_random_seed(0)
+        keras.utils.set_random_seed(seed)
         steps = steps_per_epoch(len(y), 64)
         model = compiled_voice_model(x.shape[1], width, lr, steps * epochs, steps * 2)
         for epoch in range(epochs):
-            fit_epoch(model, x, speakers, y, reference, epoch, verbose=0)
-        alone = model.predict(reference.normalise(xc), verbose=0).argmax(1)
-        adapted = np.empty(len(yc), int)
+            fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0)
+        alone = model.predict(reference.normalise(xc), verbose=0)
+        adapted = np.empty_like(alone)
         for s in np.unique(sc):
             rows = sc == s
             z = reference.normalise(xc[rows], int(rows.sum()), xc[rows].mean(0), xc[rows].var(0))
-            adapted[rows] = model.predict(z, verbose=0).argmax(1)
-        scores = [f"{name} {c}: {np.mean(pred[corpus == c] == yc[corpus == c]):.1%}"
-                  for name, pred in (("alone", alone), ("adapted", adapted)) for c in ("ravdess", "urdu")]
-        print(f"width {width}, {epochs} epochs, lr {lr:g}, prior {prior}: " + ", ".join(scores), flush=True)
+            adapted[rows] = model.predict(z, verbose=0)
+        return alone, adapted
+
+    def scores(alone: np.ndarray, adapted: np.ndarray) -> str:
+        return ", ".join(f"{name} {c}: {np.mean(pred.argmax(1)[corpus == c] == yc[corpus == c]):.1%}"
+                         for name, pred in (("alone", alone), ("adapted", adapted)) for c in ("ravdess", "urdu"))
+
+    if args.seeds is not None:
+        reads = []
+        for seed in (int(v) for v in args.seeds.split(",")):
+            reads.append(train_and_read(256, 30, 1e-3, 4, seed))
+            print(f"seed {seed}: " + scores(*reads[-1]), flush=True)
+        print(f"average of {len(reads)} seeds: " + scores(*(np.mean(r, axis=0) for r in zip(*reads))), flush=True)
+        return 0
+    for width, epochs, lr, prior in RECIPES:
+        print(f"width {width}, {epochs} epochs, lr {lr:g}, prior {prior}: "
+              + scores(*train_and_read(width, epochs, lr, prior, 0)), flush=True)
     return 0
 
 

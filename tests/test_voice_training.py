@@ -148,7 +148,9 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     members = [keras.models.load_model(run / m / "checkpoint.keras").predict(x, verbose=0)
                for m in ("member0", "member1")]
     assert not np.allclose(members[0], members[1], atol=1e-3)  # two seeds, two different models ...
-    exported = keras.models.load_model(out).predict(x, verbose=0)
-    assert np.allclose(exported, np.mean(members, axis=0), atol=1e-5)  # ... averaged in the exported one
+    exported = keras.models.load_model(out)
+    assert {w.dtype for w in exported.weights} == {"float16", "float32"}  # hidden layers stored in float16
+    probs = np.asarray(exported.predict(x, verbose=0), np.float32)
+    assert np.allclose(probs, np.mean(members, axis=0), atol=5e-3)  # ... averaged in the exported one
     reading = VoiceModel(out).read(load_audio(FIXTURES / "happy.flac"))
     assert reading.has_speech and reading.probs.shape == (7,) and np.isclose(reading.probs.sum(), 1, atol=1e-3)

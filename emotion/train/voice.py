@@ -131,11 +131,19 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
 
 
 def export_voice(trained: list, n_features: int, width: int, path: Path) -> None:
-    """Save the trained members as one float32 model for the app (their average when several)."""
-    plain = build_voice_ensemble(n_features, width, len(trained))
+    """Save the trained members as one model for the app (their average when several), its hidden layers'
+    weights in float16 to keep the file small (the output layer stays float32)."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float16")
+    try:
+        plain = build_voice_ensemble(n_features, width, len(trained))
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
     members = [plain] if len(trained) == 1 else [plain.get_layer(f"member_{k}") for k in range(len(trained))]
     for member, model in zip(members, trained):
-        member.set_weights([np.asarray(w, np.float32) for w in model.get_weights()])
+        member.set_weights([np.asarray(w, v.dtype) for w, v in zip(model.get_weights(), member.weights)])
     path.parent.mkdir(parents=True, exist_ok=True)
     plain.save(path)
 
