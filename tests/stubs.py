@@ -7,7 +7,7 @@ from emotion.face import FaceReading
 from emotion.labels import EMOTIONS
 from emotion.speaker import SpeakerAdapter, VoiceReference
 from emotion.speech import detect_speech
-from emotion.voice import VoiceReading
+from emotion.voice import HeardSpeech, VoiceReading
 
 
 def one_hot(label: str, confidence: float = 0.7) -> np.ndarray:
@@ -46,12 +46,20 @@ class StubVoiceModel:
     def new_speaker(self) -> SpeakerAdapter:
         return SpeakerAdapter(self.reference)
 
-    def read(self, audio, max_windows: int = 64, speaker: SpeakerAdapter | None = None, learn: bool = True):
-        self.calls += 1
+    def listen(self, audio, max_windows: int = 64) -> HeardSpeech:
         activity = detect_speech(audio)
-        if not activity.has_speech:
-            return VoiceReading(probs=None, reason=activity.reason, duration=len(audio) / 16000)
+        features = np.zeros((1, 1)) if activity.has_speech else None  # one stand-in window
+        return HeardSpeech(features, np.ones(1) if activity.has_speech else None, activity.voiced_seconds,
+                           len(audio) / 16000, activity.reason)
+
+    def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None, learn: bool = True):
+        self.calls += 1
+        if heard.features is None:
+            return VoiceReading(probs=None, reason=heard.reason, duration=heard.duration)
         if speaker is not None and learn:
-            speaker.hear(np.zeros((1, 1)))
-        return VoiceReading(probs=one_hot(self.label, 0.6), speech_seconds=activity.voiced_seconds,
-                            duration=len(audio) / 16000, windows=1)
+            speaker.hear(heard.features)
+        return VoiceReading(probs=one_hot(self.label, 0.6), speech_seconds=heard.speech_seconds,
+                            duration=heard.duration, windows=1)
+
+    def read(self, audio, max_windows: int = 64, speaker: SpeakerAdapter | None = None, learn: bool = True):
+        return self.read_heard(self.listen(audio, max_windows), speaker, learn)

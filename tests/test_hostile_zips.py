@@ -17,7 +17,7 @@ from emotion.audio import SAMPLE_RATE
 from emotion.datasets import DatasetError, open_dataset
 from emotion.evaluate import evaluate_voices
 from emotion.speech import detect_speech
-from emotion.voice import VoiceReading
+from emotion.voice import HeardSpeech, VoiceReading
 from media import make_zip, png_bytes, wav_bytes
 
 PNG = png_bytes(np.full((8, 8, 3), 90, np.uint8))
@@ -241,10 +241,13 @@ def test_folder_entries_count_towards_the_limit(monkeypatch):
 class GateOnly:
     """Stands in for the voice model in `evaluate_voices`: tones hold no speech, so the gate answers."""
 
-    def read(self, audio: np.ndarray) -> VoiceReading:
+    def listen(self, audio: np.ndarray) -> HeardSpeech:
         activity = detect_speech(audio)
         assert not activity.has_speech
-        return VoiceReading(probs=None, duration=len(audio) / SAMPLE_RATE, reason=activity.reason)
+        return HeardSpeech(None, None, 0.0, len(audio) / SAMPLE_RATE, activity.reason)
+
+    def read_heard(self, heard: HeardSpeech, speaker=None, learn: bool = True) -> VoiceReading:
+        return VoiceReading(probs=None, duration=heard.duration, reason=heard.reason)
 
 
 def test_unreadable_entries_are_skipped_by_an_evaluation(sandbox):
