@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Literal
 
 from .audio import AUDIO_EXTENSIONS
 from .images import IMAGE_EXTENSIONS
-from .labels import EMOTIONS, label_from_filename, normalise, speaker_from_filename
+from .labels import EMOTIONS, label_from_filename, normalise, other_emotion_from_filename, speaker_from_filename
 
 Kind = Literal["image", "audio"]
 MAX_FILES = 20_000
@@ -52,6 +52,7 @@ class SkipCode(StrEnum):
     TOO_MANY_ROWS = "too many rows"  # pairs.csv rows after MAX_PAIRS
     MISSING = "missing"  # a pair naming a file that is not in the dataset
     UNKNOWN_LABEL = "unknown label"  # a pair whose label is no emotion
+    OTHER_EMOTION = "other emotion"  # its file name names an emotion outside the seven (EmoDB's boredom)
 
 
 class Skip(dict):
@@ -138,7 +139,9 @@ class Dataset:
         mapping: dict[str, str | None] = {}
         for name in self.files:
             file_kind = self.kind_of(name)
-            if file_kind and kind in (None, file_kind) and not label_from_filename(PurePosixPath(name).stem):
+            stem = PurePosixPath(name).stem
+            if (file_kind and kind in (None, file_kind) and not label_from_filename(stem)
+                    and not other_emotion_from_filename(stem)):
                 folder = _label_folder(name)
                 mapping.setdefault(folder, _folder_label(folder))
         return dict(sorted(mapping.items()))
@@ -163,6 +166,10 @@ class Dataset:
                 continue
             label = label_from_filename(PurePosixPath(name).stem)
             source, folder = "file name", None
+            if label is None and (other := other_emotion_from_filename(PurePosixPath(name).stem)):
+                left_out.append(Skip(name, f"its file name says {other}, not one of the seven emotions",
+                                     SkipCode.OTHER_EMOTION))
+                continue
             if label is None:
                 folder = _label_folder(name)
                 label = overrides.get(folder, _folder_label(folder))

@@ -49,6 +49,7 @@ SAVEE_CODES = {"a": "angry", "d": "disgust", "f": "fear", "h": "happy", "n": "ne
 # EmoDB letters are German: W=Wut, L=Langeweile (boredom, not one of ours), E=Ekel, A=Angst,
 # F=Freude, T=Trauer, N=neutral.
 EMODB_CODES = {"W": "angry", "E": "disgust", "A": "fear", "F": "happy", "T": "sad", "N": "neutral"}
+EMODB_OTHER = {"L": "boredom"}
 
 _RAVDESS = re.compile(r"^\d\d-\d\d-(\d\d)-\d\d-\d\d-\d\d-\d\d$")
 _CREMAD = re.compile(r"^\d{4}_[A-Z]{3}_([A-Z]{3})_[A-Z]{2}$")
@@ -68,6 +69,13 @@ def normalise(name: str) -> str | None:
         joined = "_".join(candidate)
         if joined in SYNONYMS:
             return SYNONYMS[joined]
+    return None
+
+
+def other_emotion_from_filename(stem: str) -> str | None:
+    """An emotion outside the seven that a public set's file name names (EmoDB's boredom), or None."""
+    if (m := _EMODB.match(stem)) and m.group(1) not in EMODB_CODES:
+        return EMODB_OTHER.get(m.group(1))
     return None
 
 

@@ -99,8 +99,8 @@ def test_file_name_conventions_label_audio_in_any_folder(opener):
                                 "savee/DC_sa01.wav": "sad", "emodb/03a01Fa.wav": "happy",
                                 "happy/03-01-04-01-01-01-02.wav": "sad"}  # the file name wins
     assert all(item.source == "file name" for item in items)
-    assert reasons_of(left_out) == {"emodb/03a01La.wav": "no emotion in its folder or file name"}  # boredom
-    assert ds.folder_mapping() == {"emodb": None}  # only folders with files that need them
+    assert reasons_of(left_out) == {"emodb/03a01La.wav": "its file name says boredom, not one of the seven emotions"}
+    assert ds.folder_mapping() == {}  # only folders with files that need them: boredom is named, not asked about
 
 
 def test_mixed_images_and_audio(opener):
@@ -371,3 +371,14 @@ def test_a_pairs_csv_refused_as_a_zip_bomb_says_so():
     ds = open_dataset(make_zip({"pairs.csv": b"image,audio,label\n" + rows, "a.png": PNG, "a.wav": WAV}))
     with pytest.raises(DatasetError, match=r"^pairs.csv was not read: suspicious compression ratio"):
         ds.pairs()
+
+
+def test_emodb_boredom_is_left_out_by_name_and_its_folder_is_not_asked_about():
+    from emotion.datasets import SkipCode
+
+    ds = open_dataset(make_zip({"emodb/03a01Fa.wav": WAV, "emodb/03a01Lb.wav": WAV, "emodb/08b02Wa.wav": WAV}))
+    assert ds.folder_mapping("audio") == {}  # every file's name says what it is: no folder to name
+    items, left_out = ds.items("audio")
+    assert sorted((i.name, i.label) for i in items) == [("emodb/03a01Fa.wav", "happy"), ("emodb/08b02Wa.wav", "angry")]
+    assert [(s["file"], s.code) for s in left_out] == [("emodb/03a01Lb.wav", SkipCode.OTHER_EMOTION)]
+    assert "boredom" in left_out[0]["reason"]
