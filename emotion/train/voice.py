@@ -6,7 +6,8 @@ the speakers held out for measuring (`--held-out`) and those the recipe is chose
 Each clip's speech becomes its ComParE functionals (cached in .cache/, see voice_features), read as z-scores
 against its speaker (speaker.py). Every epoch each training clip is read against a random number of its
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
-voice heard alone as well as a voice it has got used to. Calm (RAVDESS) is neutral; EmoDB's boredom is left
+voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
+seeds and exported as one model that averages them. Calm (RAVDESS) is neutral; EmoDB's boredom is left
 out. Resumable: run the same command again to continue. At the end the model is read through the app's own
 path on the choice and held-out clips, each clip alone and after hearing all of its speaker's clips, into
 run/final.json.
