@@ -257,10 +257,11 @@ def evaluate_voices(items: Sequence[Item], model, skipped: list[dict] | None = N
         except (AudioError, OSError, ValueError) as exc:
             report.skipped.append({"file": item.name, "reason": str(exc).removeprefix(f"{item.name}: ")})
         else:
-            heard.append((item, model.listen(audio)))
-            del audio
-            if not adapt:  # read at once: nothing to keep
-                report.predictions.append(_voice_row(*heard.pop(), model))
+            speech = model.listen(audio)
+            if adapt:  # read once every group's speaker has been heard
+                heard.append((item, speech))
+            else:
+                report.predictions.append(_voice_row(item, speech, model))
         if progress:
             progress(i + 1, len(items))
     speakers = {}

@@ -110,12 +110,13 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
     if not clips:
         return {}
     model = VoiceModel(model_path)
-    audio = {c.path: load_audio(c.path) for c in clips}
-    alone = [model.read(audio[c.path]) for c in clips]
+    heard = [model.listen(load_audio(c.path)) for c in clips]  # each clip's speech, heard once
+    alone = [model.read_heard(h) for h in heard]
     speakers = {s: model.new_speaker() for s in {c.speaker for c in clips}}
-    for c in clips:  # the model gets used to each speaker ...
-        model.read(audio[c.path], speaker=speakers[c.speaker])
-    adapted = [model.read(audio[c.path], speaker=speakers[c.speaker]) for c in clips]  # ... then reads
+    for c, h in zip(clips, heard):  # the model gets used to each speaker ...
+        if h.features is not None:
+            speakers[c.speaker].hear(h.features)
+    adapted = [model.read_heard(h, speakers[c.speaker]) for c, h in zip(clips, heard)]  # ... then reads
 
     def scored(readings: list) -> dict:
         pred = [r.label for r in readings]
@@ -170,15 +171,12 @@ def train_voice(args: argparse.Namespace) -> dict:
     reference = VoiceReference.fit(x, speakers, args.prior)
     steps = steps_per_epoch(len(train), args.batch_size)
 
+    def build():
+        return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs, steps * args.warmup_epochs)
+
     trained = []
     for k in range(args.members):  # each member from its own seed, resumable in its own folder
-        seed = args.seed + k
-
-        def build():
-            return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs,
-                                        steps * args.warmup_epochs)
-
-        def fit(model, initial_epoch, callbacks, seed=seed):
+        def fit(model, initial_epoch, callbacks, seed=args.seed + k):
             for epoch in range(initial_epoch, args.epochs):
                 fit_epoch(model, x, speakers, y, reference, epoch, seed, args.batch_size, callbacks)
 
