@@ -152,5 +152,74 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     assert {w.dtype for w in exported.weights} == {"float16", "float32"}  # hidden layers stored in float16
     probs = np.asarray(exported.predict(x, verbose=0), np.float32)
     assert np.allclose(probs, np.mean(members, axis=0), atol=5e-3)  # ... averaged in the exported one
-    reading = VoiceModel(out).read(load_audio(FIXTURES / "happy.flac"))
+    model = VoiceModel(out)
+    reading = model.read(load_audio(FIXTURES / "happy.flac"))
     assert reading.has_speech and reading.probs.shape == (7,) and np.isclose(reading.probs.sum(), 1, atol=1e-3)
+
+    # "adapted": each held-out speaker heard once, whole, then each of its clips read against it
+    held = [c for c in collect_clips(data) if c.corpus == "emodb"]
+    heard = [model.listen(load_audio(c.path)) for c in held]
+    speakers = {s: model.new_speaker() for s in {c.speaker for c in held}}
+    for c, h in zip(held, heard):
+        speakers[c.speaker].hear(h.features)
+    expected = {Path(c.path).name: model.read_heard(h, speakers[c.speaker], learn=False).probs
+                for c, h in zip(held, heard)}
+    for name, _, _, _, probs in result["held_out"]["adapted"]["predictions"]:
+        assert np.allclose(probs, expected[name], atol=1e-4)
+
+
+def test_noise_is_added_at_5_to_20_db_below_the_speech_and_the_same_for_the_same_draw():
+    from emotion.train.voice_features import with_noise
+
+    speech = np.sin(np.linspace(0, 2000, 16000)).astype(np.float32) * 0.3
+    snrs = []
+    for seed in range(20):
+        noisy = with_noise(speech, np.random.default_rng(seed))
+        assert noisy.dtype == np.float32 and noisy.shape == speech.shape
+        assert np.array_equal(noisy, with_noise(speech, np.random.default_rng(seed)))
+        noise = noisy.astype(np.float64) - speech
+        snrs.append(10 * np.log10(np.mean(speech.astype(np.float64) ** 2) / np.mean(noise ** 2)))
+    assert 5 - 1e-3 <= min(snrs) and max(snrs) <= 20 + 1e-3 and max(snrs) - min(snrs) > 5
+
+
+def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_ones(tmp_path, monkeypatch):
+    from emotion.train import voice_features
+
+    monkeypatch.chdir(tmp_path)
+    clips = collect_clips(_fake_corpora(tmp_path / "voice"), ("emodb",))
+    clean = voice_features.clip_functionals(clips, workers=1)
+    noisy = voice_features.clip_functionals(clips, workers=1, noisy=True)
+    assert clean.shape == noisy.shape == (len(clips), N_FEATURES) and np.isfinite(noisy).all()
+    assert not np.allclose(clean, noisy, rtol=0.05)  # the noise changes what the model hears
+    assert voice_features.cache_file(clips).exists() and voice_features.cache_file(clips, noisy=True).exists()
+
+    def never(job):
+        raise AssertionError("recomputed a cached feature")
+
+    monkeypatch.setattr(voice_features, "_clip_functionals", never)
+    assert np.array_equal(voice_features.clip_functionals(clips, workers=1, noisy=True), noisy)
+
+
+def test_noisy_copy_doubles_what_the_trainer_learns_from(tmp_path, monkeypatch):
+    from emotion.cli import build_parser
+    from emotion.train import voice
+
+    seen = {}
+
+    def stop(x, speakers, prior):  # the trainer's inputs, caught where the reference is fitted
+        seen.update(x=x, speakers=speakers)
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(voice.VoiceReference, "fit", stop)
+    data = _fake_corpora(tmp_path / "voice")
+    for flag, copies in (("--no-noisy-copy", 1), ("--noisy-copy", 2)):
+        args = build_parser().parse_args(["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"),
+                                          "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", flag])
+        with pytest.raises(KeyboardInterrupt):
+            voice.train_voice(args)
+        x, speakers = seen["x"], seen["speakers"]
+        assert len(x) == 9 * copies  # RAVDESS actor 17 and EmoDB's two speakers, 3 clips each
+        assert sorted(set(speakers)) == ["emodb:03", "emodb:08", "ravdess:17"]
+        if copies == 2:  # the same clips again, from the same speakers, heard through noise
+            assert list(speakers[:9]) == list(speakers[9:]) and not np.allclose(x[:9], x[9:], rtol=0.05)

@@ -7,7 +7,8 @@ Each clip's speech becomes its ComParE functionals (cached in .cache/, see voice
 against its speaker (speaker.py). Every epoch each training clip is read against a random number of its
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
-seeds and exported as one model that averages them. Calm (RAVDESS) is neutral; EmoDB's boredom is left
+seeds and exported as one model that averages them. With `--noisy-copy` every training clip is also
+learnt from a copy with noise added (voice_features). Calm (RAVDESS) is neutral; EmoDB's boredom is left
 out. Resumable: run the same command again to continue. At the end the model is read through the app's own
 path on the choice and held-out clips, each clip alone and after hearing all of its speaker's clips, into
 run/final.json.
@@ -116,7 +117,8 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
     for c, h in zip(clips, heard):  # the model gets used to each speaker ...
         if h.features is not None:
             speakers[c.speaker].hear(h.features)
-    adapted = [model.read_heard(h, speakers[c.speaker]) for c, h in zip(clips, heard)]  # ... then reads
+    adapted = [model.read_heard(h, speakers[c.speaker], learn=False)  # ... then reads, hearing nothing again
+               for c, h in zip(clips, heard)]
 
     def scored(readings: list) -> dict:
         pred = [r.label for r in readings]
@@ -164,12 +166,14 @@ def train_voice(args: argparse.Namespace) -> dict:
     print(f"train {len(train)} clips ({len({c.speaker for c in train})} speakers) "
           f"{ {e: sum(c.label == e for c in train) for e in EMOTIONS} }; choice {len(choice)}; held out {len(test)}",
           flush=True)
-    every = clip_functionals(clips, args.workers)
-    x = every[[position[c.path] for c in train]].astype(np.float64)
-    speakers = np.array([c.speaker for c in train])
-    y = np.array([INDEX[c.label] for c in train])
+    rows = [position[c.path] for c in train]
+    copies = [clip_functionals(clips, args.workers)] + ([clip_functionals(clips, args.workers, noisy=True)]
+                                                        if args.noisy_copy else [])
+    x = np.concatenate([every[rows] for every in copies]).astype(np.float64)
+    speakers = np.array([c.speaker for c in train] * len(copies))
+    y = np.array([INDEX[c.label] for c in train] * len(copies))
     reference = VoiceReference.fit(x, speakers, args.prior)
-    steps = steps_per_epoch(len(train), args.batch_size)
+    steps = steps_per_epoch(len(x), args.batch_size)
 
     def build():
         return compiled_voice_model(x.shape[1], args.width, args.lr, steps * args.epochs, steps * args.warmup_epochs)
@@ -212,6 +216,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how many windows of a new speaker weigh as much as the average training speaker")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the features (first run)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=False,
+                        help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 
