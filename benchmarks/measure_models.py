@@ -19,12 +19,14 @@ import tempfile
 from pathlib import Path
 
 from _common import ROOT, sha256
+from emotion.calibration import load_calibration  # noqa: E402
 from emotion.face import INPUT_BLUR_SIGMA, MIRROR_BELOW  # noqa: E402
 
 EVAL = ROOT / "weights" / "eval"
 METRICS = ROOT / "weights" / "metrics.json"
 VOICE_CV = EVAL / "voice_cv.json"
-VOICE_CV_COMMAND = "python benchmarks/voice_cv.py --runs runs/cv5 --json weights/eval/voice_cv.json"
+VOICE_CV_COMMAND = ("python benchmarks/voice_cv.py --runs runs/cv6 --json weights/eval/voice_cv.json "
+                    "--calibrate weights/voice.keras")
 # The speakers the committed voice model never heard (its training held them out).
 RAVDESS_HELD_OUT = (17, 18, 19, 20)
 # Urdu file names start with a code such as SM5 or SF6, apparently speaker numbers (undocumented).
@@ -77,6 +79,7 @@ def voice_cross_validated() -> dict:
             "n": m["n"], "accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4),
             "fold_mean": round(m["fold_mean"], 4), "fold_sd": round(m["fold_sd"], 4),
             "recall": {k: round(v["recall"], 4) for k, v in m["per_class"].items() if v["support"]},
+            "ece": round(m["ece"], 4), "ece_calibrated": round(m["ece_calibrated"], 4),  # cross-fitted temperature
             "command": VOICE_CV_COMMAND}
     return out
 
@@ -123,6 +126,7 @@ def main() -> int:
         for key in ("voice_tess", "voice_emodb"):  # the committed model trained on these speakers now
             metrics.pop(key, None)
         metrics.update(voice_cross_validated())
+        metrics["voice_temperature"] = load_calibration(ROOT / "weights" / "voice.keras").temperature  # as measured
     if "pairs" in only:
         pairs_dir = ROOT / "runs" / "pairs_val"
         run(["make-pairs", "--faces", fer_val, "--voices", *ravdess, "--out", str(pairs_dir.relative_to(ROOT)),

@@ -159,6 +159,8 @@ def test_the_fused_reading_is_made_of_the_calibrated_probabilities_of_the_readin
 
     image = face_photo(cv2.imread(str(speech_files["happy"].parents[1] / "faces" / "happy_1245723.jpg"), 0))
     audio = load_audio(speech_files["happy"])
+    monkeypatch.setattr(face_model, "calibration", Calibration())  # the models' own probabilities first
+    monkeypatch.setattr(voice_model, "calibration", Calibration())
     raw = read_moment(face_model, voice_model, image, audio, rule="average")
     monkeypatch.setattr(face_model, "calibration", Calibration(2.0))
     monkeypatch.setattr(voice_model, "calibration", Calibration(0.5))

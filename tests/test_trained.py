@@ -45,6 +45,8 @@ def test_measured_figures_are_complete(metrics):
         assert set(entry["recall"]) <= set(EMOTIONS) | {"no speech", "no face"}
     assert metrics["face"]["n"] == 3589
     assert metrics["voice_emodb_loco"]["n"] == 454 and metrics["voice_ravdess_cv"]["n"] == 960
+    for key in ("voice_ravdess_cv", "voice_ravdess_cv_adapted", "voice_emodb_loco", "voice_emodb_loco_adapted"):
+        assert 0 <= metrics[key]["ece_calibrated"] <= 1 and 0 <= metrics[key]["ece"] <= 1  # as given, as calibrated
 
 
 def test_weights_are_small_enough_to_commit():
@@ -86,3 +88,33 @@ def test_voice_model_reads_against_a_speaker_who_hears_only_when_asked(voice_mod
     heard = voice_model.read(audio, speaker=speaker)
     assert speaker.heard == heard.windows >= 1
     assert not np.allclose(heard.probs, alone.probs, atol=1e-3)  # now read against this voice
+
+
+def test_voice_numbers_were_measured_with_the_committed_calibration(metrics):
+    from emotion.calibration import load_calibration
+    from emotion.voice import VOICE_WEIGHTS
+
+    calibration = load_calibration(VOICE_WEIGHTS)
+    assert metrics["voice_temperature"] == calibration.temperature, "weights/voice.calibration.json changed"
+    assert "RAVDESS" in calibration.fitted_on and calibration.bias == (0.0,) * len(EMOTIONS)
+
+
+def test_the_voice_model_applies_the_calibration_stored_beside_it(voice_model, speech_files, tmp_path):
+    from emotion.audio import load_audio
+    from emotion.calibration import Calibration
+    from emotion.voice import VoiceModel, reference_path
+
+    copy = tmp_path / "voice.keras"
+    copy.write_bytes(voice_model.path.read_bytes())
+    reference_path(copy).write_bytes(reference_path(voice_model.path).read_bytes())
+    raw_model = VoiceModel(copy)  # no calibration file beside the copy: the identity
+    assert raw_model.calibration == Calibration()
+    calibration = Calibration(0.5, fitted_on="a test")
+    calibration.save(copy)
+    calibrated = VoiceModel(copy)
+    assert calibrated.calibration == calibration
+    for path in speech_files.values():
+        heard = raw_model.listen(load_audio(path))
+        raw, sharp = raw_model.read_heard(heard).probs, calibrated.read_heard(heard).probs
+        np.testing.assert_allclose(sharp, calibration.apply(raw), atol=1e-5)
+        assert sharp.argmax() == raw.argmax() and sharp.max() > raw.max()  # same label, surer

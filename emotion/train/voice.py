@@ -7,8 +7,8 @@ Each clip's speech becomes its ComParE functionals (cached in .cache/, see voice
 against its speaker (speaker.py). Every epoch each training clip is read against a random number of its
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
-seeds and exported as one model that averages them. With `--noisy-copy` every training clip is also
-learnt from a copy with noise added (voice_features). Calm (RAVDESS) is neutral; EmoDB's boredom is left
+seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
+noise added (voice_features; `--no-noisy-copy` leaves it out). Calm (RAVDESS) is neutral; EmoDB's boredom is left
 out. Resumable: run the same command again to continue. At the end the model is read through the app's own
 path on the choice and held-out clips, each clip alone and after hearing all of its speaker's clips, into
 run/final.json.
@@ -216,8 +216,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how many windows of a new speaker weigh as much as the average training speaker")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the features (first run)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=False,
-                        help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR)")
+    parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR; "
+                        "default: on, --no-noisy-copy for the clean clips only)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 
