@@ -15,6 +15,9 @@ from ui.models import models
 INPUTS = {"both": "Camera and microphone", "camera": "Camera only", "microphone": "Microphone only"}
 STREAM_KEY = "live"  # webrtc_streamer keeps its context in st.session_state under this key
 STALL_SECONDS = 10.0  # playing this long with no media arriving: the connection has dropped or never came up
+# What the page asks of the camera. The server decodes, draws on and re-encodes every frame of every session, so
+# 15 frames a second (webcams default to 30) halves that work; the faces are read a few times a second anyway.
+CAMERA = {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 15, "max": 15}}
 
 st.title("Live")
 st.write("Click **START** and allow the camera and the microphone. Every face gets a box with its emotion; "
@@ -58,8 +61,7 @@ with video_col:
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": servers},
         server_rtc_configuration={"iceServers": servers},  # the server too: the same TURN, and no STUN default
-        media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}
-                                  if source != "microphone" else False,
+        media_stream_constraints={"video": CAMERA if source != "microphone" else False,
                                   "audio": source != "camera"},
         video_frame_callback=live.video_frame,  # mirrors, queues for the face worker, draws the latest boxes
         on_video_ended=live.stop,

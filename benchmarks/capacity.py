@@ -16,6 +16,10 @@ wraps LiveAnalyser.read_faces and LiveAnalyser.tick (emotion/live_session.py, un
 per reading to a file: "time session face|voice". The app itself is not modified.
 
     .venv/bin/python benchmarks/capacity.py --sessions 1,2,4,8 --seconds 40
+    .venv/bin/python benchmarks/capacity.py --sessions 1,2,3,4 --pin   # server on CPU 0, browsers on CPU 1
+
+With `--pin` the server runs on one core and the browsers on the other, so the browsers' work (encoding every
+camera, decoding what comes back) no longer takes the server's CPU: what one server core holds, measured.
 
 The bar (issue 33): in every session at least 2 face readings/s and a voice reading every 1-2 s (counted as:
 mean interval at most 2 s and no gap over 3 s; the app reads the voice once a second), and no stream dropped.
@@ -24,6 +28,7 @@ Prints a table per N and the largest N meeting it. Needs /usr/bin/chromium and p
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -251,6 +256,8 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,2,4,8", help="the N to try, in order (default 1,2,4,8)")
     parser.add_argument("--seconds", type=float, default=40, help="seconds of streaming measured after all started")
     parser.add_argument("--camera", default="640x480", help="fake camera size (default 640x480, what the page asks)")
+    parser.add_argument("--fps", type=int, default=15, help="fake camera frames per second (default 15)")
+    parser.add_argument("--pin", action="store_true", help="server on CPU 0, browsers and this script on CPU 1")
     parser.add_argument("--timeout", type=float, default=240, help="longest wait for one page step (s)")
     parser.add_argument("--pause", type=float, default=8, help="seconds between rounds (the sessions wind down)")
     parser.add_argument("--log", type=Path, help="write the server's output here")
@@ -261,19 +268,27 @@ def main() -> None:
     width, height = (int(v) for v in args.camera.split("x"))
     from playwright.sync_api import sync_playwright
 
-    print(f"Machine: {load_note()}; {args.seconds:g} s per round; camera {width}x{height} at 15 fps", flush=True)
+    if args.pin and len(os.sched_getaffinity(0)) < 2:
+        sys.exit("capacity: --pin needs two CPUs")
+    print(f"Machine: {load_note()}; {args.seconds:g} s per round; camera {width}x{height} at {args.fps} fps"
+          + ("; server pinned to CPU 0, browsers to CPU 1" if args.pin else ""), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "sitecustomize.py").write_text(PROBE)
         probe = folder / "readings.log"
         camera = media.write_y4m(folder / "face.y4m", media.camera_frame(size=(width, height),
-                                                                         face_px=height // 2), seconds=4)
+                                                                         face_px=height // 2), seconds=4, fps=args.fps)
         microphone = media.write_mic_wav(folder / "speech.wav", seconds=12.0)
         port = harness.free_port()
         env = {"PYTHONPATH": str(folder), "MOODLENS_CAPACITY_PROBE": str(probe)}
         results = []
         with open(args.log or folder / "server.log", "w") as log:
+            cpus = sorted(os.sched_getaffinity(0))
+            if args.pin:  # the server (started now) inherits CPU 0; the browsers (launched later) CPU 1
+                os.sched_setaffinity(0, {cpus[0]})
             server = harness.start_app(port, log, env)
+            if args.pin:
+                os.sched_setaffinity(0, {cpus[1]})
             try:
                 began = time.monotonic()
                 harness.wait_healthy(server, port, args.timeout)

@@ -65,3 +65,18 @@ def test_a_wrong_setting_is_a_clear_error_and_the_page_goes_on(streams, monkeypa
     assert (ENV_VAR if env else "secrets.toml") in errors(at)[0]
     assert streams[-1]["rtc_configuration"] == {"iceServers": []}
     assert streams[-1]["server_rtc_configuration"] == streams[-1]["rtc_configuration"]  # the server uses them too
+
+
+
+@pytest.mark.parametrize("source, video, audio", [("both", True, True), ("camera", True, False),
+                                                  ("microphone", False, True)])
+def test_the_page_asks_for_a_640x480_camera_at_15_frames_a_second(streams, source, video, audio):
+    at = open_page(PAGE)
+    at.radio(key="live_input").set_value(source).run()
+    asked = streams[-1]["media_stream_constraints"]
+    assert asked["audio"] is audio
+    if video:  # webcams default to 30 frames/s: the server would decode, draw and encode twice the frames
+        assert asked["video"] == {"width": {"ideal": 640}, "height": {"ideal": 480},
+                                  "frameRate": {"ideal": 15, "max": 15}}
+    else:
+        assert asked["video"] is False
