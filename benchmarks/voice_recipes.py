@@ -55,7 +55,7 @@ def main() -> int:
 
     x, speakers, y, _ = part(train)
     if args.noisy_copy:
-        noisy = clip_functionals(clips, noisy=True).astype(np.float64)[[position[c.path] for c in train]]
+        noisy = clip_functionals(clips, copy="noisy").astype(np.float64)[[position[c.path] for c in train]]
         x, speakers, y = np.concatenate([x, noisy]), np.concatenate([speakers, speakers]), np.concatenate([y, y])
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)

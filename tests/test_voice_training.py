@@ -182,25 +182,42 @@ def test_noise_is_added_at_5_to_20_db_below_the_speech_and_the_same_for_the_same
     assert 5 - 1e-3 <= min(snrs) and max(snrs) <= 20 + 1e-3 and max(snrs) - min(snrs) > 5
 
 
+def test_a_room_copy_rings_on_after_the_sound_at_the_same_loudness_and_the_same_for_the_same_draw():
+    from emotion.train.voice_features import in_a_room
+
+    click = np.zeros(16000, np.float32)
+    click[1000] = 1.0
+    tails = []
+    for seed in range(10):
+        heard = in_a_room(click, np.random.default_rng(seed))
+        assert heard.dtype == np.float32 and heard.shape == click.shape
+        assert np.array_equal(heard, in_a_room(click, np.random.default_rng(seed)))
+        assert np.isclose(np.mean(heard.astype(np.float64) ** 2), np.mean(click ** 2), rtol=1e-3)
+        assert np.argmax(np.abs(heard)) == 1000  # the direct sound first, then the echo
+        energy = np.cumsum(heard.astype(np.float64)[1000:] ** 2)
+        tails.append(np.searchsorted(energy, 0.999 * energy[-1]) / 16000)  # when 99.9% of it has arrived
+    assert 0.05 < min(tails) and max(tails) < 0.85 and max(tails) - min(tails) > 0.1  # RT60 0.2-0.8 s
+
+
 def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_ones(tmp_path, monkeypatch):
     from emotion.train import voice_features
 
     monkeypatch.chdir(tmp_path)
     clips = collect_clips(_fake_corpora(tmp_path / "voice"), ("emodb",))
     clean = voice_features.clip_functionals(clips, workers=1)
-    noisy = voice_features.clip_functionals(clips, workers=1, noisy=True)
+    noisy = voice_features.clip_functionals(clips, workers=1, copy="noisy")
     assert clean.shape == noisy.shape == (len(clips), N_FEATURES) and np.isfinite(noisy).all()
     assert not np.allclose(clean, noisy, rtol=0.05)  # the noise changes what the model hears
-    assert voice_features.cache_file(clips).exists() and voice_features.cache_file(clips, noisy=True).exists()
+    assert voice_features.cache_file(clips).exists() and voice_features.cache_file(clips, "noisy").exists()
 
     def never(job):
         raise AssertionError("recomputed a cached feature")
 
     monkeypatch.setattr(voice_features, "_clip_functionals", never)
-    assert np.array_equal(voice_features.clip_functionals(clips, workers=1, noisy=True), noisy)
+    assert np.array_equal(voice_features.clip_functionals(clips, workers=1, copy="noisy"), noisy)
 
 
-def test_noisy_copy_doubles_what_the_trainer_learns_from(tmp_path, monkeypatch):
+def test_noisy_and_room_copies_add_to_what_the_trainer_learns_from(tmp_path, monkeypatch):
     from emotion.cli import build_parser
     from emotion.train import voice
 
@@ -213,13 +230,16 @@ def test_noisy_copy_doubles_what_the_trainer_learns_from(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(voice.VoiceReference, "fit", stop)
     data = _fake_corpora(tmp_path / "voice")
-    for flag, copies in (("--no-noisy-copy", 1), ("--noisy-copy", 2)):
+    for flags, copies in ((["--no-noisy-copy"], 1), (["--noisy-copy"], 2), (["--room-copy"], 3)):
         args = build_parser().parse_args(["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"),
-                                          "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", flag])
+                                          "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", *flags])
         with pytest.raises(KeyboardInterrupt):
             voice.train_voice(args)
         x, speakers = seen["x"], seen["speakers"]
         assert len(x) == 9 * copies  # RAVDESS actor 17 and EmoDB's two speakers, 3 clips each
         assert sorted(set(speakers)) == ["emodb:03", "emodb:08", "ravdess:17"]
-        if copies == 2:  # the same clips again, from the same speakers, heard through noise
-            assert list(speakers[:9]) == list(speakers[9:]) and not np.allclose(x[:9], x[9:], rtol=0.05)
+        for k in range(1, copies):  # the same clips again, from the same speakers, heard through noise or a room
+            assert list(speakers[:9]) == list(speakers[9 * k:9 * k + 9])
+            assert not np.allclose(x[:9], x[9 * k:9 * k + 9], rtol=0.05)
+        if copies == 3:
+            assert not np.allclose(x[9:18], x[18:], rtol=0.05)

@@ -8,10 +8,10 @@ against its speaker (speaker.py). Every epoch each training clip is read against
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
-noise added (voice_features; `--no-noisy-copy` leaves it out). Calm (RAVDESS) is neutral; EmoDB's boredom is left
-out. Resumable: run the same command again to continue. At the end the model is read through the app's own
-path on the choice and held-out clips, each clip alone and after hearing all of its speaker's clips, into
-run/final.json.
+noise added (voice_features; `--no-noisy-copy` leaves it out), and with `--room-copy` from one with echo. Calm
+(RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again to continue. At the
+end the model is read through the app's own path on the choice and held-out clips, each clip alone and after
+hearing all of its speaker's clips, into run/final.json.
 """
 from __future__ import annotations
 
@@ -167,8 +167,8 @@ def train_voice(args: argparse.Namespace) -> dict:
           f"{ {e: sum(c.label == e for c in train) for e in EMOTIONS} }; choice {len(choice)}; held out {len(test)}",
           flush=True)
     rows = [position[c.path] for c in train]
-    copies = [clip_functionals(clips, args.workers)] + ([clip_functionals(clips, args.workers, noisy=True)]
-                                                        if args.noisy_copy else [])
+    wanted = ["clean"] + ["noisy"] * args.noisy_copy + ["room"] * args.room_copy
+    copies = [clip_functionals(clips, args.workers, copy) for copy in wanted]
     x = np.concatenate([every[rows] for every in copies]).astype(np.float64)
     speakers = np.array([c.speaker for c in train] * len(copies))
     y = np.array([INDEX[c.label] for c in train] * len(copies))
@@ -219,6 +219,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=True,
                         help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR; "
                         "default: on, --no-noisy-copy for the clean clips only)")
+    parser.add_argument("--room-copy", action=argparse.BooleanOptionalAction, default=False,
+                        help="also train on a copy of every clip in a reverberant room (a synthetic echo, RT60 "
+                        "0.2-0.8 s)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 

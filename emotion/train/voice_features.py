@@ -1,7 +1,8 @@
 """The ComParE functionals of every clip's speech, computed once for all corpora and cached (.cache/), so every
-split and recipe trains from the same features without decoding audio again; and of a noisy copy of each clip
-(`noisy=True`: white or brown noise at 5-20 dB SNR, drawn from the clip's position), so the model also learns
-voices heard through a room's hum or a cheap microphone's hiss."""
+split and recipe trains from the same features without decoding audio again; and of copies of each clip as
+heard through a room's hum or a cheap microphone's hiss (`copy="noisy"`: white or brown noise at 5-20 dB SNR)
+or in a reverberant room (`copy="room"`: a synthetic echo, RT60 0.2-0.8 s), each drawn from the clip's
+position, so the model also learns voices recorded less cleanly than the corpora."""
 from __future__ import annotations
 
 import hashlib
@@ -40,31 +41,52 @@ def with_noise(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (x + noise * np.sqrt(power)).astype(np.float32)
 
 
-def _clip_functionals(job: tuple[int, str, bool]) -> np.ndarray:
+def in_a_room(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """`speech` as heard in a reverberant room: convolved with a synthetic impulse response (the direct sound,
+    then exponentially decaying noise with an RT60 drawn from 0.2-0.8 s, its energy 0.3-1 times the direct
+    sound's), at the loudness it had."""
+    from scipy.signal import fftconvolve
+
+    x = speech.astype(np.float64)
+    rt60 = rng.uniform(0.2, 0.8)
+    t = np.arange(int(rt60 * rate)) / rate
+    response = rng.normal(size=len(t)) * np.exp(-6.9 * t / rt60)
+    response[0] = 0.0
+    response *= rng.uniform(0.3, 1.0) / np.sqrt(np.sum(response ** 2))
+    response[0] = 1.0
+    y = fftconvolve(x, response)[: len(x)]
+    return (y * np.sqrt(np.mean(x ** 2) / (np.mean(y ** 2) + 1e-12))).astype(np.float32)
+
+
+COPIES = {"clean": lambda speech, index: speech,
+          "noisy": lambda speech, index: with_noise(speech, np.random.default_rng(index)),
+          "room": lambda speech, index: in_a_room(speech, np.random.default_rng([index, 7]))}
+
+
+def _clip_functionals(job: tuple[int, str, str]) -> np.ndarray:
     from ..voice_functionals import functionals
 
-    index, path, noisy = job
-    speech = speech_segment(path)
-    return functionals(with_noise(speech, np.random.default_rng(index)) if noisy else speech)
+    index, path, copy = job
+    return functionals(COPIES[copy](speech_segment(path), index))
 
 
-def clip_functionals(clips: list[Clip], workers: int = 2, noisy: bool = False) -> np.ndarray:
-    """ComParE functionals (N, N_FEATURES) float32 of every clip's speech (`noisy`: of its noisy copy); cached."""
+def clip_functionals(clips: list[Clip], workers: int = 2, copy: str = "clean") -> np.ndarray:
+    """ComParE functionals (N, N_FEATURES) float32 of every clip's speech, or of one of its COPIES; cached."""
     CACHE.mkdir(exist_ok=True)
-    cache = cache_file(clips, noisy)
+    cache = cache_file(clips, copy)
     if cache.exists():
         with np.load(cache) as z:
             return z["features"]
     # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
     # the voice detector) can hang on a lock that no thread of the child will ever release.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
-    jobs, feats = [(i, c.path, noisy) for i, c in enumerate(clips)], []
+    jobs, feats = [(i, c.path, copy) for i, c in enumerate(clips)], []
     try:
         results = pool.map(_clip_functionals, jobs, chunksize=8) if pool else map(_clip_functionals, jobs)
         for i, f in enumerate(results):
             feats.append(f)
             if (i + 1) % 500 == 0:
-                print(f"  {'noisy ' if noisy else ''}features: {i + 1}/{len(jobs)}", flush=True)
+                print(f"  {copy} features: {i + 1}/{len(jobs)}", flush=True)
     finally:
         if pool:
             pool.shutdown()
@@ -75,7 +97,7 @@ def clip_functionals(clips: list[Clip], workers: int = 2, noisy: bool = False) -
     return features
 
 
-def cache_file(clips: list[Clip], noisy: bool = False) -> Path:
-    """Where a clip list's features (or its noisy copies' features) are cached."""
+def cache_file(clips: list[Clip], copy: str = "clean") -> Path:
+    """Where the features of a clip list (or of one of its COPIES) are cached."""
     key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
-    return CACHE / f"voicefunc{'_noisy' if noisy else ''}_{key}.npz"
+    return CACHE / f"voicefunc{'' if copy == 'clean' else '_' + copy}_{key}.npz"
