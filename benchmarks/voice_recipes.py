@@ -4,6 +4,7 @@ on and never reported as a cross-validated figure (benchmarks/voice_cv.py scores
     python benchmarks/voice_recipes.py [--data ../shared/data/voice]
     python benchmarks/voice_recipes.py --seeds 0,1,2,3,4    # the chosen recipe from each seed, and their average
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy   # with a noisy copy of every training clip
+    python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy   # and a copy in a reverberant room
 
 Each recipe trains on every other speaker (the trainer's adaptation-aware views) and reads the choice clips from
 the cached features (each clip's whole speech as one window): alone, against the average training speaker, and
@@ -36,6 +37,8 @@ def main() -> int:
                         "these seeds (comma-separated) and also read the average of their probabilities")
     parser.add_argument("--noisy-copy", action="store_true", help="also train on the noisy copy of every clip, as "
                         "the trainer does by default (the recipes above were compared without it)")
+    parser.add_argument("--room-copy", action="store_true", help="also train on the copy of every clip in a "
+                        "reverberant room")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
 
@@ -54,9 +57,10 @@ def main() -> int:
                 np.array([INDEX[c.label] for c in group]), np.array([c.corpus for c in group]))
 
     x, speakers, y, _ = part(train)
-    if args.noisy_copy:
-        noisy = clip_functionals(clips, copy="noisy").astype(np.float64)[[position[c.path] for c in train]]
-        x, speakers, y = np.concatenate([x, noisy]), np.concatenate([speakers, speakers]), np.concatenate([y, y])
+    copies = ["noisy"] * args.noisy_copy + ["room"] * args.room_copy  # the same clips, heard less cleanly
+    rows = [position[c.path] for c in train]
+    x = np.concatenate([x] + [clip_functionals(clips, copy=copy).astype(np.float64)[rows] for copy in copies])
+    speakers, y = np.tile(speakers, 1 + len(copies)), np.tile(y, 1 + len(copies))
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
     def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):

@@ -230,7 +230,7 @@ def test_noisy_and_room_copies_add_to_what_the_trainer_learns_from(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(voice.VoiceReference, "fit", stop)
     data = _fake_corpora(tmp_path / "voice")
-    for flags, copies in ((["--no-noisy-copy"], 1), (["--noisy-copy"], 2), (["--room-copy"], 3)):
+    for flags, copies in ((["--no-noisy-copy", "--no-room-copy"], 1), (["--no-room-copy"], 2), ([], 3)):
         args = build_parser().parse_args(["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"),
                                           "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", *flags])
         with pytest.raises(KeyboardInterrupt):

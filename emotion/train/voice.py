@@ -8,7 +8,7 @@ against its speaker (speaker.py). Every epoch each training clip is read against
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
-noise added (voice_features; `--no-noisy-copy` leaves it out), and with `--room-copy` from one with echo. Calm
+noise added and one in a reverberant room (voice_features; `--no-noisy-copy`, `--no-room-copy`). Calm
 (RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again to continue. At the
 end the model is read through the app's own path on the choice and held-out clips, each clip alone and after
 hearing all of its speaker's clips, into run/final.json.
@@ -219,9 +219,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=True,
                         help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR; "
                         "default: on, --no-noisy-copy for the clean clips only)")
-    parser.add_argument("--room-copy", action=argparse.BooleanOptionalAction, default=False,
+    parser.add_argument("--room-copy", action=argparse.BooleanOptionalAction, default=True,
                         help="also train on a copy of every clip in a reverberant room (a synthetic echo, RT60 "
-                        "0.2-0.8 s)")
+                        "0.2-0.8 s; default: on)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 
