@@ -20,7 +20,7 @@ import numpy as np
 from _common import load_note
 from emotion.labels import INDEX
 from emotion.speaker import VoiceReference
-from emotion.train.voice import compiled_voice_model, fit_epoch
+from emotion.train.voice import compiled_voice_model, fit_epoch, training_rows
 from emotion.train.voice_corpora import collect_clips, split_clips
 from emotion.train.voice_features import clip_functionals
 
@@ -56,11 +56,7 @@ def main() -> int:
         return (features[[position[c.path] for c in group]], np.array([c.speaker for c in group]),
                 np.array([INDEX[c.label] for c in group]), np.array([c.corpus for c in group]))
 
-    x, speakers, y, _ = part(train)
-    copies = ["noisy"] * args.noisy_copy + ["room"] * args.room_copy  # the same clips, heard less cleanly
-    rows = [position[c.path] for c in train]
-    x = np.concatenate([x] + [clip_functionals(clips, copy=copy).astype(np.float64)[rows] for copy in copies])
-    speakers, y = np.tile(speakers, 1 + len(copies)), np.tile(y, 1 + len(copies))
+    x, speakers, y = training_rows(clips, train, ["noisy"] * args.noisy_copy + ["room"] * args.room_copy)
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
     def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):

@@ -261,21 +261,19 @@ def evaluate_voices(items: Sequence[Item], model, skipped: list[dict] | None = N
             if adapt:  # read once every group's speaker has been heard
                 heard.append((item, speech))
             else:
-                report.predictions.append(_voice_row(item, speech, model))
+                report.predictions.append(_row_of_reading(item, model.read_heard(speech, learn=False)))
         if progress:
             progress(i + 1, len(items))
-    speakers = {}
-    for item, speech in heard:  # adapt: hear every clip of each group's speaker ...
-        if item.group not in (None, UNGROUPED) and speech.features is not None:
-            speakers.setdefault(item.group, model.new_speaker()).hear(speech.features)
-    for item, speech in heard:  # ... then read each against it
-        report.predictions.append(_voice_row(item, speech, model, speakers.get(item.group)))
+    from .voice import read_as_speakers
+
+    groups = [None if item.group in (None, UNGROUPED) else item.group for item, _ in heard]
+    for (item, _), reading in zip(heard, read_as_speakers(model, [speech for _, speech in heard], groups)):
+        report.predictions.append(_row_of_reading(item, reading))
     return report
 
 
-def _voice_row(item: Item, speech, model, speaker=None) -> dict:
-    """A prediction row of one clip's heard speech, read against `speaker` (or the average speaker)."""
-    reading = model.read_heard(speech, speaker, learn=False)
+def _row_of_reading(item: Item, reading) -> dict:
+    """A prediction row of one clip's voice reading."""
     row = {**_row(item), "pred": reading.label, "confidence": round(reading.confidence, 4)}
     if reading.has_speech:
         row["probabilities"] = reading.prob_dict()

@@ -197,6 +197,17 @@ class VoiceModel:
         return self.read_heard(self.listen(audio, max_windows), speaker, learn)
 
 
+def read_as_speakers(model, heard: list[HeardSpeech], speakers: list[str | None]) -> list[VoiceReading]:
+    """Each recording read against its speaker's voice, after `model` heard every recording of that speaker
+    once (as the Live page reads a voice it has got used to); recordings of speaker None are read alone,
+    against the average training speaker."""
+    voices: dict[str, SpeakerAdapter] = {}
+    for speech, who in zip(heard, speakers):
+        if who is not None and speech.features is not None:
+            voices.setdefault(who, model.new_speaker()).hear(speech.features)
+    return [model.read_heard(speech, voices.get(who), learn=False) for speech, who in zip(heard, speakers)]
+
+
 @functools.lru_cache(maxsize=2)
 def load_voice_model(path: str | Path = VOICE_WEIGHTS) -> VoiceModel:
     """The voice model, loaded once per process."""

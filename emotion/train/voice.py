@@ -106,19 +106,14 @@ def evaluate_clips(model_path: Path, clips: list[Clip]) -> dict:
     """Whole-clip metrics of the app's pipeline over `clips`, overall and per corpus, with each clip's label,
     reading and probabilities: each clip read alone, and `adapted`: read after the model heard all of its
     speaker's clips."""
-    from ..voice import VoiceModel
+    from ..voice import VoiceModel, read_as_speakers
 
     if not clips:
         return {}
     model = VoiceModel(model_path)
     heard = [model.listen(load_audio(c.path)) for c in clips]  # each clip's speech, heard once
     alone = [model.read_heard(h) for h in heard]
-    speakers = {s: model.new_speaker() for s in {c.speaker for c in clips}}
-    for c, h in zip(clips, heard):  # the model gets used to each speaker ...
-        if h.features is not None:
-            speakers[c.speaker].hear(h.features)
-    adapted = [model.read_heard(h, speakers[c.speaker], learn=False)  # ... then reads, hearing nothing again
-               for c, h in zip(clips, heard)]
+    adapted = read_as_speakers(model, heard, [c.speaker for c in clips])
 
     def scored(readings: list) -> dict:
         pred = [r.label for r in readings]
@@ -152,6 +147,18 @@ def export_voice(trained: list, n_features: int, width: int, path: Path) -> None
     plain.save(path)
 
 
+def training_rows(clips: list[Clip], chosen: list[Clip], copies: list[str],
+                  workers: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features float64, speakers, label indices) of the `chosen` clips as recorded, then again for each of
+    `copies` ("noisy", "room": voice_features.COPIES), from the cached functionals of all `clips`."""
+    position = {c.path: i for i, c in enumerate(clips)}
+    rows = [position[c.path] for c in chosen]
+    every = ["clean", *copies]
+    x = np.concatenate([clip_functionals(clips, workers, copy)[rows] for copy in every]).astype(np.float64)
+    return (x, np.array([c.speaker for c in chosen] * len(every)),
+            np.array([INDEX[c.label] for c in chosen] * len(every)))
+
+
 def train_voice(args: argparse.Namespace) -> dict:
     from ..runtime import import_tensorflow
 
@@ -162,16 +169,11 @@ def train_voice(args: argparse.Namespace) -> dict:
 
     clips = collect_clips(args.data)
     train, choice, test = split_clips(clips, args.held_out, args.choice)
-    position = {c.path: i for i, c in enumerate(clips)}
     print(f"train {len(train)} clips ({len({c.speaker for c in train})} speakers) "
           f"{ {e: sum(c.label == e for c in train) for e in EMOTIONS} }; choice {len(choice)}; held out {len(test)}",
           flush=True)
-    rows = [position[c.path] for c in train]
-    wanted = ["clean"] + ["noisy"] * args.noisy_copy + ["room"] * args.room_copy
-    copies = [clip_functionals(clips, args.workers, copy) for copy in wanted]
-    x = np.concatenate([every[rows] for every in copies]).astype(np.float64)
-    speakers = np.array([c.speaker for c in train] * len(copies))
-    y = np.array([INDEX[c.label] for c in train] * len(copies))
+    x, speakers, y = training_rows(clips, train, ["noisy"] * args.noisy_copy + ["room"] * args.room_copy,
+                                   args.workers)
     reference = VoiceReference.fit(x, speakers, args.prior)
     steps = steps_per_epoch(len(x), args.batch_size)
 
