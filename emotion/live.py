@@ -43,7 +43,8 @@ class Throttle:
 
 
 class RecentReaders:
-    """Which live sessions read a face lately (one registry for the whole process, shared by sessions)."""
+    """Which live sessions read a face (or a voice) lately (one registry for the whole process, shared by
+    sessions)."""
 
     def __init__(self, window: float = 5.0, clock: Clock = time.monotonic):
         self.window, self.clock = window, clock
@@ -51,7 +52,7 @@ class RecentReaders:
         self._lock = threading.Lock()
 
     def mark(self, session: int) -> int:
-        """Note that `session` just read a face; returns how many sessions read one within `window` s."""
+        """Note that `session` just read; returns how many sessions read within `window` s."""
         now = self.clock()
         with self._lock:
             self._last[session] = now
@@ -59,12 +60,12 @@ class RecentReaders:
             return len(self._last)
 
     def forget(self, session: int) -> None:
-        """`session` stopped reading faces: stop counting it now rather than after `window` s."""
+        """`session` stopped reading: stop counting it now rather than after `window` s."""
         with self._lock:
             self._last.pop(session, None)
 
     def recent(self) -> set[int]:
-        """The sessions that read a face within `window` seconds."""
+        """The sessions that read within `window` seconds."""
         now = self.clock()
         with self._lock:
             return {k for k, t in self._last.items() if now - t <= self.window}
@@ -80,6 +81,20 @@ def face_rest(reading_seconds: float, interval: float, sessions: int) -> float:
     connections) keep up.
     """
     return max(0.0, reading_seconds * (2 * max(1, sessions) - 1) - interval)
+
+
+LONGEST_VOICE_PERIOD = 1.6  # seconds: a voice reading at least this often, however many sessions (the bar is 2 s)
+
+
+def voice_period(reading_seconds: float, interval: float, sessions: int,
+                 longest: float = LONGEST_VOICE_PERIOD) -> float:
+    """Seconds from the start of one voice reading of a session to the start of its next.
+
+    Every `interval` seconds while the voice readings of all `sessions` hearing a microphone take at most about
+    a third of the time (each reading took `reading_seconds`); beyond that the period stretches, up to
+    `longest`, so that many sessions at once still leave the CPU for faces and the media.
+    """
+    return min(longest, max(interval, 3 * max(1, sessions) * reading_seconds))
 
 
 class Smoother:

@@ -5,7 +5,8 @@ boxes on each frame, so video stays smooth whatever the models cost:
   face worker   reads the newest frame at most every `face_interval` seconds (older frames are
                 skipped) and smooths the main face's probabilities over time; the sessions streaming
                 video in one process share about half the CPU for faces (`face_rest`);
-  voice worker  every `voice_interval` seconds reads the last 3 s of audio (every sample kept in a
+  voice worker  every `voice_interval` seconds (up to 1.6 s when many sessions hear a microphone at once,
+                `voice_period`) reads the last 3 s of audio (every sample kept in a
                 ring buffer) against the session's own voice so far (one speaker at a time: a
                 `SpeakerAdapter` that hears a window every HEAR_HOP seconds of speech, until `new_speaker`
                 forgets it), fuses it with the face, and appends a row to the session log.
@@ -31,13 +32,25 @@ from .draw import draw_faces, mirror
 from .face import FaceMode, FaceReading
 from .fusion import HybridReading, hybrid
 from .labels import NO_SOUND
-from .live import AudioRing, Clock, FrameResampler, Latest, RecentReaders, SessionLog, Smoother, Throttle, face_rest
+from .live import (
+    AudioRing,
+    Clock,
+    FrameResampler,
+    Latest,
+    RecentReaders,
+    SessionLog,
+    Smoother,
+    Throttle,
+    face_rest,
+    voice_period,
+)
 from .voice import WINDOW_SECONDS, VoiceReading
 
 logger = logging.getLogger(__name__)
 
 NO_MICROPHONE = "no microphone"
 FACE_READERS = RecentReaders()  # the sessions of this process reading faces, to share the CPU between them
+VOICE_READERS = RecentReaders()  # and those hearing a microphone
 _SESSION_KEYS = itertools.count(1)  # one key per LiveAnalyser, never reused (id() is, once one is freed)
 MEDIA_HOLD = 3.0  # seconds without frames (or sound) before the video (or audio) counts as stopped
 # The speaker hears a window at most once per HEAR_HOP seconds of audio, so its windows overlap as a recording's
@@ -320,10 +333,23 @@ class LiveAnalyser:
         FACE_READERS.forget(self.reader_key)  # stopped: the other sessions get its share of the CPU now
 
     def _voice_loop(self, generation: int) -> None:
+        rest = self.voice_interval
         while not self._should_exit("voice", generation):
-            time.sleep(self.voice_interval)
-            if not self._should_exit("voice", generation):
-                self._guard(self.tick)
+            time.sleep(rest)
+            if self._should_exit("voice", generation):
+                break
+            began = time.monotonic()
+            self._guard(self.tick)
+            took = time.monotonic() - began
+            with self._lock:
+                hearing = self.clock() - self._last_audio <= MEDIA_HOLD
+            if hearing:  # with many sessions hearing a microphone, each reads its voice less often
+                sessions = VOICE_READERS.mark(self.reader_key)
+            else:
+                VOICE_READERS.forget(self.reader_key)
+                sessions = len(VOICE_READERS.recent())
+            rest = max(0.0, voice_period(took, self.voice_interval, sessions) - took)
+        VOICE_READERS.forget(self.reader_key)
 
     def _guard(self, step, *args) -> None:
         try:

@@ -2,6 +2,8 @@
 reliability diagram."""
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -15,18 +17,29 @@ SERIES_NAMES = {"face": "Face", "voice": "Voice", "fused": "Face + voice"}
 
 
 def probability_bars(probs: Sequence[float], title: str = "", height: int = 280) -> go.Figure:
-    """Horizontal bars, one per emotion (in EMOTIONS order, top to bottom), 0-100%."""
+    """Horizontal bars, one per emotion (in EMOTIONS order, top to bottom), 0-100%.
+
+    The Live page draws two of these every second in every session, so the validated figure is built once per
+    title and height (`_bars_template`) and each call only puts its values in, unvalidated."""
     values = np.asarray(probs, float)
+    spec = copy.deepcopy(_bars_template(title, height))
+    spec["data"][0].update(x=values.tolist(), text=[f"{v:.0%}" for v in values])
+    return go.Figure(spec, _validate=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _bars_template(title: str, height: int) -> dict:
+    """The probability bars of `probability_bars` without their values, as a plotly JSON dict."""
     fig = go.Figure(go.Bar(
-        x=values, y=list(EMOTIONS), orientation="h",
+        x=[0.0] * len(EMOTIONS), y=list(EMOTIONS), orientation="h",
         marker_color=[hex_colour(e) for e in EMOTIONS],
-        text=[f"{v:.0%}" for v in values], textposition="outside", cliponaxis=False,
+        text=[""] * len(EMOTIONS), textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=40, t=40 if title else 10, b=10),
                       font=FONT, showlegend=False, bargap=0.25)
     fig.update_xaxes(range=[0, 1.15], tickformat=".0%", showgrid=True, fixedrange=True)
     fig.update_yaxes(autorange="reversed", fixedrange=True)
-    return fig
+    return fig.to_plotly_json()
 
 
 def confusion_heatmap(confusion: Sequence[Sequence[int]], labels: Sequence[str], normalise: bool = False,

@@ -456,6 +456,16 @@ def test_face_rest_shares_the_cpu_between_sessions():
     assert face_rest(0.3, 0.1, 0) == pytest.approx(0.2)
 
 
+def test_voice_period_stretches_with_many_sessions_up_to_the_longest():
+    from emotion.live import LONGEST_VOICE_PERIOD, voice_period
+
+    assert voice_period(0.08, 1.0, 1) == 1.0  # one session, a quick reading: once a second
+    assert voice_period(0.08, 1.0, 4) == 1.0  # four: 0.96 s of readings a second in all, still within a third
+    assert voice_period(0.1, 1.0, 4) == pytest.approx(1.2)  # more than a third: each reads less often
+    assert voice_period(0.3, 1.0, 12) == LONGEST_VOICE_PERIOD == 1.6  # never longer than that
+    assert voice_period(0.08, 1.0, 0) == 1.0
+
+
 def test_recent_readers_count_sessions_that_read_lately_and_forget_the_others():
     from emotion.live import RecentReaders
 
@@ -469,8 +479,9 @@ def test_recent_readers_count_sessions_that_read_lately_and_forget_the_others():
     assert readers.recent() == set() and readers.mark(2) == 1
 
 
-def test_only_sessions_reading_faces_count_as_readers():
-    """A microphone-only session must not slow the camera sessions' face readings down."""
+def test_only_sessions_reading_faces_count_as_face_readers_and_only_those_hearing_sound_as_voice_readers():
+    """A microphone-only session must not slow the camera sessions' face readings down, nor a camera-only
+    session the voice readings."""
     from emotion import live_session
 
     cam = LiveAnalyser(StubFaceModel("happy"), StubVoiceModel(), face_interval=0.01, voice_interval=0.05)
@@ -487,10 +498,16 @@ def test_only_sessions_reading_faces_count_as_readers():
         recent = live_session.FACE_READERS.recent()
         # the microphone-only session never read a face
         assert cam.reader_key in recent and mic.reader_key not in recent
+        while mic.reader_key not in live_session.VOICE_READERS.recent() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # and the camera-only session never heard a microphone
+        assert mic.reader_key in live_session.VOICE_READERS.recent()
+        assert cam.reader_key not in live_session.VOICE_READERS.recent()
     finally:
         cam.stop(timeout=2)
         mic.stop(timeout=2)
     assert cam.reader_key not in live_session.FACE_READERS.recent()  # stopped: no longer counted
+    assert mic.reader_key not in live_session.VOICE_READERS.recent()
 
 
 def test_the_latest_face_can_be_frozen_with_the_frame_it_was_read_from():

@@ -19,6 +19,19 @@ def test_probability_bars_show_each_emotion_in_order_with_its_colour():
     assert list(bar.marker.color) == [hex_colour(e) for e in EMOTIONS]
 
 
+def test_probability_bars_built_from_their_template_are_what_plotly_validates_and_each_keeps_its_values():
+    import plotly.graph_objects as go
+
+    first = plots.probability_bars([0.1, 0, 0, 0.9, 0, 0, 0], title="Face", height=230)
+    second = plots.probability_bars([0, 0, 0, 0, 0, 1.0, 0], title="Face", height=230)
+    validated = go.Figure(first.to_plotly_json())  # raises on anything plotly does not accept
+    assert validated.to_plotly_json() == first.to_plotly_json()
+    assert list(first.data[0].text) == ["10%", "0%", "0%", "90%", "0%", "0%", "0%"]  # not the later call's values
+    assert list(second.data[0].x) == [0, 0, 0, 0, 0, 1.0, 0]
+    assert first.layout.height == 230 and first.layout.title.text == "Face"
+    assert plots.probability_bars([1 / 7] * 7).layout.title.text is None
+
+
 def test_confusion_heatmap_counts_and_row_shares():
     labels = ["happy", "sad", "no face"]
     confusion = [[3, 1, 0], [0, 0, 0], [2, 2, 4]]
