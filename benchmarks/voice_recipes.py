@@ -5,6 +5,7 @@ on and never reported as a cross-validated figure (benchmarks/voice_cv.py scores
     python benchmarks/voice_recipes.py --seeds 0,1,2,3,4    # the chosen recipe from each seed, and their average
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy   # with a noisy copy of every training clip
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy   # and a copy in a reverberant room
+    python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy --speed-copy   # and one faster/slower
 
 Each recipe trains on every other speaker (the trainer's adaptation-aware views) and reads the choice clips from
 the cached features (each clip's whole speech as one window): alone, against the average training speaker, and
@@ -20,7 +21,7 @@ import numpy as np
 from _common import load_note
 from emotion.labels import INDEX
 from emotion.speaker import VoiceReference
-from emotion.train.voice import compiled_voice_model, fit_epoch, training_rows
+from emotion.train.voice import compiled_voice_model, copies_of, fit_epoch, training_rows
 from emotion.train.voice_corpora import collect_clips, split_clips
 from emotion.train.voice_features import clip_functionals
 
@@ -39,6 +40,10 @@ def main() -> int:
                         "the trainer does by default (the recipes above were compared without it)")
     parser.add_argument("--room-copy", action="store_true", help="also train on the copy of every clip in a "
                         "reverberant room")
+    parser.add_argument("--speed-copy", action="store_true", help="also train on the copy of every clip played "
+                        "5-15%% faster or slower")
+    parser.add_argument("--speaker-power", type=float, default=0.0, help="each clip also weighs n ** -p, n the "
+                        "clips of its speaker (0: as the trainer; 1: every speaker the same)")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
 
@@ -56,7 +61,7 @@ def main() -> int:
         return (features[[position[c.path] for c in group]], np.array([c.speaker for c in group]),
                 np.array([INDEX[c.label] for c in group]), np.array([c.corpus for c in group]))
 
-    x, speakers, y = training_rows(clips, train, ["noisy"] * args.noisy_copy + ["room"] * args.room_copy)
+    x, speakers, y = training_rows(clips, train, copies_of(args))
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
     def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):
@@ -66,7 +71,7 @@ def main() -> int:
         steps = steps_per_epoch(len(y), 64)
         model = compiled_voice_model(x.shape[1], width, lr, steps * epochs, steps * 2)
         for epoch in range(epochs):
-            fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0)
+            fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0, speaker_power=args.speaker_power)
         alone = model.predict(reference.normalise(xc), verbose=0)
         adapted = np.empty_like(alone)
         for s in np.unique(sc):

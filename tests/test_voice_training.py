@@ -199,6 +199,25 @@ def test_a_room_copy_rings_on_after_the_sound_at_the_same_loudness_and_the_same_
     assert 0.05 < min(tails) and max(tails) < 0.85 and max(tails) - min(tails) > 0.1  # RT60 0.2-0.8 s
 
 
+def test_a_speed_copy_moves_the_pitch_and_the_length_by_one_factor_at_the_same_loudness():
+    from emotion.train.voice_features import at_speed
+
+    rate = 16000
+    tone = (0.3 * np.sin(2 * np.pi * 200 * np.arange(rate) / rate)).astype(np.float32)
+    factors = []
+    for seed in range(20):
+        heard = at_speed(tone, np.random.default_rng(seed))
+        assert heard.dtype == np.float32
+        assert np.array_equal(heard, at_speed(tone, np.random.default_rng(seed)))
+        pitch = np.fft.rfftfreq(len(heard), 1 / rate)[np.abs(np.fft.rfft(heard)).argmax()]
+        factor = len(tone) / len(heard)  # faster is shorter
+        assert abs(pitch / 200 - factor) < 0.01  # and higher by as much
+        assert np.isclose(np.mean(heard.astype(np.float64) ** 2), np.mean(tone.astype(np.float64) ** 2), rtol=0.01)
+        factors.append(factor)
+    assert all(0.86 <= f <= 0.96 or 1.04 <= f <= 1.16 for f in factors)  # 5-15% faster or slower, never as is
+    assert min(factors) < 1 < max(factors)
+
+
 def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_ones(tmp_path, monkeypatch):
     from emotion.train import voice_features
 
@@ -217,7 +236,7 @@ def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_one
     assert np.array_equal(voice_features.clip_functionals(clips, workers=1, copy="noisy"), noisy)
 
 
-def test_noisy_and_room_copies_add_to_what_the_trainer_learns_from(tmp_path, monkeypatch):
+def test_noisy_room_and_speed_copies_add_to_what_the_trainer_learns_from(tmp_path, monkeypatch):
     from emotion.cli import build_parser
     from emotion.train import voice
 
@@ -230,7 +249,8 @@ def test_noisy_and_room_copies_add_to_what_the_trainer_learns_from(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(voice.VoiceReference, "fit", stop)
     data = _fake_corpora(tmp_path / "voice")
-    for flags, copies in ((["--no-noisy-copy", "--no-room-copy"], 1), (["--no-room-copy"], 2), ([], 3)):
+    for flags, copies in ((["--no-noisy-copy", "--no-room-copy"], 1), (["--no-room-copy"], 2), ([], 3),
+                          (["--speed-copy"], 4)):
         args = build_parser().parse_args(["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"),
                                           "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", *flags])
         with pytest.raises(KeyboardInterrupt):

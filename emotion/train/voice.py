@@ -92,11 +92,22 @@ def compiled_voice_model(n_features: int, width: int, lr: float, total_steps: in
     return model
 
 
+def sample_weights(y: np.ndarray, speakers: np.ndarray, speaker_power: float = 0.0) -> np.ndarray:
+    """Training weights, averaging 1, under which every emotion weighs the same; with `speaker_power` p > 0 a
+    clip also weighs n ** -p, n its speaker's clips, so speakers with many clips count less (1: every speaker
+    the same)."""
+    _, index, per_speaker = np.unique(speakers, return_inverse=True, return_counts=True)
+    w = per_speaker[index].astype(np.float64) ** -speaker_power
+    per_class = np.bincount(y, weights=w, minlength=len(EMOTIONS))
+    w = w / (len(EMOTIONS) * np.maximum(per_class, 1e-12))[y]
+    return (w * len(y) / w.sum()).astype(np.float32)
+
+
 def fit_epoch(model, x: np.ndarray, speakers: np.ndarray, y: np.ndarray, reference: VoiceReference, epoch: int,
-              seed: int = 0, batch_size: int = 64, callbacks: list | None = None, verbose: int = 2) -> None:
-    """One epoch on fresh speaker views of the training features, every emotion weighing the same."""
-    counts = np.bincount(y, minlength=len(EMOTIONS))
-    balance = (len(y) / (len(EMOTIONS) * np.maximum(counts, 1)))[y].astype(np.float32)
+              seed: int = 0, batch_size: int = 64, callbacks: list | None = None, verbose: int = 2,
+              speaker_power: float = 0.0) -> None:
+    """One epoch on fresh speaker views of the training features, weighted by `sample_weights`."""
+    balance = sample_weights(y, speakers, speaker_power)
     views = speaker_views(x, speakers, reference, np.random.default_rng([seed, epoch]))
     model.fit(views, np.eye(len(EMOTIONS), dtype=np.float32)[y], sample_weight=balance, batch_size=batch_size,
               shuffle=True, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks or [], verbose=verbose)
@@ -159,6 +170,11 @@ def training_rows(clips: list[Clip], chosen: list[Clip], copies: list[str],
             np.array([INDEX[c.label] for c in chosen] * len(every)))
 
 
+def copies_of(args: argparse.Namespace) -> list[str]:
+    """The copies of every training clip (voice_features.COPIES) that the options ask for."""
+    return [copy for copy in ("noisy", "room", "speed") if getattr(args, f"{copy}_copy")]
+
+
 def train_voice(args: argparse.Namespace) -> dict:
     from ..runtime import import_tensorflow
 
@@ -172,8 +188,7 @@ def train_voice(args: argparse.Namespace) -> dict:
     print(f"train {len(train)} clips ({len({c.speaker for c in train})} speakers) "
           f"{ {e: sum(c.label == e for c in train) for e in EMOTIONS} }; choice {len(choice)}; held out {len(test)}",
           flush=True)
-    x, speakers, y = training_rows(clips, train, ["noisy"] * args.noisy_copy + ["room"] * args.room_copy,
-                                   args.workers)
+    x, speakers, y = training_rows(clips, train, copies_of(args), args.workers)
     reference = VoiceReference.fit(x, speakers, args.prior)
     steps = steps_per_epoch(len(x), args.batch_size)
 
@@ -224,6 +239,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--room-copy", action=argparse.BooleanOptionalAction, default=True,
                         help="also train on a copy of every clip in a reverberant room (a synthetic echo, RT60 "
                         "0.2-0.8 s; default: on)")
+    parser.add_argument("--speed-copy", action=argparse.BooleanOptionalAction, default=False,
+                        help="also train on a copy of every clip played 5-15%% faster or slower, its pitch and "
+                        "formants moved with it, as another speaker's (default: off)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 

@@ -1,8 +1,9 @@
 """The ComParE functionals of every clip's speech, computed once for all corpora and cached (.cache/), so every
 split and recipe trains from the same features without decoding audio again; and of copies of each clip as
 heard through a room's hum or a cheap microphone's hiss (`copy="noisy"`: white or brown noise at 5-20 dB SNR)
-or in a reverberant room (`copy="room"`: a synthetic echo, RT60 0.2-0.8 s), each drawn from the clip's
-position, so the model also learns voices recorded less cleanly than the corpora."""
+or in a reverberant room (`copy="room"`: a synthetic echo, RT60 0.2-0.8 s), and as if from another speaker
+(`copy="speed"`: played 5-15% faster or slower, so its pitch and formants move with it), each drawn from the
+clip's position, so the model also learns voices recorded less cleanly, and voices other than the corpora's."""
 from __future__ import annotations
 
 import hashlib
@@ -58,9 +59,21 @@ def in_a_room(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000) -
     return (y * np.sqrt(np.mean(x ** 2) / (np.mean(y ** 2) + 1e-12))).astype(np.float32)
 
 
+def at_speed(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """`speech` played 5-15% faster or (equally often) slower: its pitch and formants move by the same factor,
+    as a shorter or longer vocal tract would move them (speed perturbation), at the loudness it had."""
+    import librosa
+
+    factor = rng.uniform(1.05, 1.15) ** rng.choice([-1, 1])
+    y = librosa.resample(speech.astype(np.float32), orig_sr=rate * factor, target_sr=rate)
+    return (y * np.sqrt(np.mean(speech.astype(np.float64) ** 2) / (np.mean(y.astype(np.float64) ** 2) + 1e-12))
+            ).astype(np.float32)
+
+
 COPIES = {"clean": lambda speech, index: speech,
           "noisy": lambda speech, index: with_noise(speech, np.random.default_rng(index)),
-          "room": lambda speech, index: in_a_room(speech, np.random.default_rng([index, 7]))}
+          "room": lambda speech, index: in_a_room(speech, np.random.default_rng([index, 7])),
+          "speed": lambda speech, index: at_speed(speech, np.random.default_rng([index, 11]))}
 
 
 def _clip_functionals(job: tuple[int, str, str]) -> np.ndarray:
