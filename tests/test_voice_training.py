@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emotion.labels import EMOTIONS
 from emotion.speaker import CLIP, SpeakerAdapter, VoiceReference
 from emotion.train.voice import speaker_views
 from emotion.train.voice_corpora import collect_clips, parse_speakers, split_clips
@@ -263,3 +264,21 @@ def test_noisy_room_and_speed_copies_add_to_what_the_trainer_learns_from(tmp_pat
             assert not np.allclose(x[:9], x[9 * k:9 * k + 9], rtol=0.05)
         if copies == 3:
             assert not np.allclose(x[9:18], x[18:], rtol=0.05)
+
+
+def test_sample_weights_balance_the_emotions_and_with_speaker_power_the_speakers():
+    from emotion.train.voice import sample_weights
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, len(EMOTIONS), 600)
+    speakers = np.where(np.arange(600) < 400, "big", rng.choice(["a", "b", "c"], 600))  # one speaker has most clips
+    for power in (0.0, 0.5, 1.0):
+        w = sample_weights(y, speakers, power)
+        assert w.dtype == np.float32 and np.isclose(w.mean(), 1.0)
+        per_emotion = np.bincount(y, weights=w, minlength=len(EMOTIONS))
+        assert np.allclose(per_emotion, per_emotion[0], rtol=1e-5)  # every emotion weighs the same
+    plain = sample_weights(y, speakers)
+    counts = np.bincount(y, minlength=len(EMOTIONS))
+    assert np.allclose(plain, len(y) / (len(EMOTIONS) * counts[y]))  # p = 0: emotion balance alone
+    share = [sample_weights(y, speakers, p)[speakers == "big"].sum() / len(y) for p in (0.0, 0.5, 1.0)]
+    assert share[0] > share[1] > share[2]  # the speaker with most clips counts less and less
