@@ -132,6 +132,9 @@ def current_readings() -> None:
         show.room(snap.faces)
     st.caption(f"Faces in view: {len(snap.faces)} · video frames: {snap.video_frames} · "
                f"sound received: {snap.audio_seconds:.0f} s · face reading takes {snap.face_ms:.0f} ms")
+    if snap.video_scale < 1 and snap.video_active:
+        st.caption("Many sessions are streaming on this server, so your video comes back at half size. "
+                   "The faces are still read from your camera's whole picture.")
     if snap.error:
         st.warning(f"Something went wrong while reading: {show.plain(snap.error)}", icon="⚠️")
 

@@ -10,8 +10,9 @@ boxes on each frame, so video stays smooth whatever the models cost:
                 ring buffer) against the session's own voice so far (one speaker at a time: a
                 `SpeakerAdapter` that hears a window every HEAR_HOP seconds of speech, until `new_speaker`
                 forgets it), fuses it with the face, and appends a row to the session log.
-Workers start with the first media and end by themselves when media stops. Nothing here touches
-Streamlit: the page reads `snapshot()` and `log`.
+With many sessions streaming video at once, each gets its video back at half size (`video_scale`): the
+server re-encodes every frame it sends back. Workers start with the first media and end by themselves when
+media stops. Nothing here touches Streamlit: the page reads `snapshot()` and `log`.
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .analyse import timeline_row
@@ -42,6 +44,8 @@ from .live import (
     Smoother,
     Throttle,
     face_rest,
+    server_cores,
+    video_scale,
     voice_period,
 )
 from .voice import WINDOW_SECONDS, VoiceReading
@@ -73,6 +77,7 @@ class LiveSnapshot:
     face_ms: float  # how long the last face reading took
     error: str  # the last error in a worker, "" when none
     voice_heard: float = 0.0  # seconds of this speaker's speech the voice reading has adapted to
+    video_scale: float = 1.0  # the share of its width and height the video is sent back at (video_scale)
 
     @property
     def media_active(self) -> bool:
@@ -122,11 +127,13 @@ class LiveAnalyser:
         self._voice_heard = 0.0
         self._last_video = self._last_audio = -math.inf
         self._video_frames = 0
+        self._video_scale = 1.0
         self._start: float | None = None
         self._error = ""
         self._generation = 0
         self._workers: dict[str, threading.Thread] = {}
         self.reader_key = next(_SESSION_KEYS)  # this session in FACE_READERS
+        self._cores = server_cores()
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -138,14 +145,18 @@ class LiveAnalyser:
     # --- media callbacks (WebRTC threads: fast, never block) ---------------------------------------
 
     def video_frame(self, frame: Any) -> Any:
-        """`video_frame_callback`: an `av.VideoFrame` in, the mirrored, annotated frame out."""
+        """`video_frame_callback`: an `av.VideoFrame` in, the mirrored, annotated frame out (in the encoder's
+        own YUV 4:2:0, converted by OpenCV, which costs less than a BGR frame converted by the encoder)."""
         import av
 
         out = self.process_image(frame.to_ndarray(format="bgr24"))
-        return av.VideoFrame.from_ndarray(out, format="bgr24")
+        if out.shape[0] % 2 or out.shape[1] % 2:  # 4:2:0 needs even sides
+            return av.VideoFrame.from_ndarray(out, format="bgr24")
+        return av.VideoFrame.from_ndarray(cv2.cvtColor(out, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
 
     def process_image(self, image: np.ndarray) -> np.ndarray:
-        """Mirror a BGR frame, queue it for the face worker, draw the latest faces on it."""
+        """Mirror a BGR frame, queue it for the face worker, draw the latest faces on it; at half size when
+        many sessions stream video at once (`video_scale`)."""
         view = mirror(image)
         now = self.clock()
         with self._lock:
@@ -157,7 +168,15 @@ class LiveAnalyser:
             faces, mask = (self._faces if fresh else ()), self._mask
         self._frames.put(view)
         self._ensure_workers()
-        return draw_faces(view, faces, mask=mask)
+        scale = video_scale(len(FACE_READERS.recent()), self._cores)
+        with self._lock:
+            self._video_scale = scale
+        if scale == 1.0:
+            return draw_faces(view, faces, mask=mask)
+        height, width = view.shape[:2]
+        small = cv2.resize(view, (max(2, round(width * scale)), max(2, round(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+        return draw_faces(small, [replace(f, box=tuple(round(v * scale) for v in f.box)) for f in faces], mask=mask)
 
     def audio_frame(self, frame: Any) -> None:
         """Audio sink callback: keeps every sample of an `av.AudioFrame` (as mono 16 kHz)."""
@@ -245,7 +264,7 @@ class LiveAnalyser:
             snap = dict(faces=faces, face=face, voice=voice, video_frames=self._video_frames,
                         audio_seconds=self.ring.received_seconds, video_active=now - self._last_video <= MEDIA_HOLD,
                         audio_active=now - self._last_audio <= MEDIA_HOLD, face_ms=self._face_ms, error=self._error,
-                        voice_heard=self._voice_heard)
+                        voice_heard=self._voice_heard, video_scale=self._video_scale)
         return LiveSnapshot(hybrid=hybrid(face, voice), **snap)
 
     def latest_face(self) -> FaceFrame | None:

@@ -162,6 +162,44 @@ def test_frames_are_mirrored_and_get_the_latest_boxes():
     assert not live.snapshot().faces and live.snapshot().face is None
 
 
+def test_video_comes_back_whole_until_more_than_three_sessions_a_core_stream_video():
+    from emotion.live import video_scale
+
+    assert video_scale(1, 1) == video_scale(3, 1) == video_scale(6, 2) == 1.0
+    assert video_scale(4, 1) == video_scale(7, 2) == 0.5
+    assert video_scale(3, 0) == 1.0 and video_scale(4, 0) == 0.5  # no core count: as one core
+
+
+def test_with_many_sessions_streaming_the_frame_comes_back_at_half_size_with_the_boxes_where_the_faces_are(
+        monkeypatch):
+    import av
+
+    from emotion import live_session
+
+    clock = FakeClock()
+    face = StubFaceModel("happy")  # its face: the middle of the frame, (80, 60) to (240, 180) here
+    live = LiveAnalyser(face, StubVoiceModel(), clock=clock, background=False)
+    live._cores = 1
+    frame = np.zeros((240, 320, 3), np.uint8)
+    live.read_faces(live.process_image(frame))
+    assert live.process_image(frame).shape == (240, 320, 3) and live.snapshot().video_scale == 1.0
+    others = [10_000 + k for k in range(4)]  # four more sessions streaming video in this process
+    try:
+        for key in others:
+            live_session.FACE_READERS.mark(key)
+        small = live.process_image(frame)
+        assert small.shape == (120, 160, 3) and live.snapshot().video_scale == 0.5
+        assert small[60, 40].max() > 0 and small[60, 20].max() == 0  # the box's left edge, at half the coordinates
+        assert (small[95:, 125:] == 0).all()  # nothing drawn beyond the box
+        out = live.video_frame(av.VideoFrame.from_ndarray(frame, format="bgr24"))
+        assert (out.width, out.height, out.format.name) == (160, 120, "yuv420p")
+    finally:
+        for key in others:
+            live_session.FACE_READERS.forget(key)
+    whole = live.video_frame(av.VideoFrame.from_ndarray(frame, format="bgr24"))
+    assert (whole.width, whole.height) == (320, 240)
+
+
 def test_no_face_for_a_while_resets_the_smoothed_bars():
     clock = FakeClock()
     face = StubFaceModel("happy")
