@@ -161,6 +161,7 @@ def run_round(browser, url: str, n: int, seconds: float, server_pid: int, probe:
         # The window: `seconds` from now (every session started, or the wait for one ran out).
         start_counts = [status(page)[1] for page in pages]
         cpu0, busy0, t0 = cpu_seconds(server_pid), machine_busy(), time.monotonic()
+        counted_from = [0.0 if c else None for c in start_counts]  # when each page's count was first read
         dropped = [""] * n  # why the stream counts as dropped ("" while it has not)
         last = list(start_counts)
         with PeakSampler(server_pid, every=0.5) as sampler:
@@ -173,6 +174,8 @@ def run_round(browser, url: str, n: int, seconds: float, server_pid: int, probe:
                            "video frames stopped" if last[i] and counts[0] <= last[i][0] else "")
                     if why and not dropped[i]:
                         dropped[i] = f"{why} at {time.monotonic() - t0:.0f} s"
+                    if counts and start_counts[i] is None:  # its status line was not read at the start
+                        start_counts[i], counted_from[i] = counts, time.monotonic() - t0
                     last[i] = counts or last[i]
         t1, cpu1, busy1 = time.monotonic(), cpu_seconds(server_pid), machine_busy()
         events = probe_events(probe, t0, t1)
@@ -192,7 +195,8 @@ def run_round(browser, url: str, n: int, seconds: float, server_pid: int, probe:
             a, b = start_counts[i], last[i]
             frames = (b[0] - a[0]) if a and b else 0
             sound = (b[1] - a[1]) if a and b else 0
-            pages_seen.append({"frames_per_s": frames / span, "sound_s": sound, "dropped": dropped[i],
+            counted = span - counted_from[i] if counted_from[i] is not None else span
+            pages_seen.append({"frames_per_s": frames / max(counted, 1e-9), "sound_s": sound, "dropped": dropped[i],
                                "first_face": first_face[i], "first_voice": first_voice[i]})
         return {"n": n, "span": span, "sessions": sessions, "pages": pages_seen,
                 "cpu": 100 * (cpu1 - cpu0) / span, "machine": 100 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),

@@ -3,7 +3,8 @@
 The WebRTC callbacks only hand media over (`video_frame`, `audio_frame`) and draw the latest face
 boxes on each frame, so video stays smooth whatever the models cost:
   face worker   reads the newest frame at most every `face_interval` seconds (older frames are
-                skipped) and smooths the main face's probabilities over time; the sessions streaming
+                skipped; every other reading reuses the boxes found last instead of detecting) and
+                smooths the main face's probabilities over time; the sessions streaming
                 video in one process share about half the CPU for faces (`face_rest`);
   voice worker  every `voice_interval` seconds (up to 1.6 s when many sessions hear a microphone at once,
                 `voice_period`) reads the last 3 s of audio (every sample kept in a
@@ -115,6 +116,7 @@ class LiveAnalyser:
         self._lock = threading.Lock()
         self._mask = False
         self._faces: tuple[FaceReading, ...] = ()
+        self._track: tuple = ()  # boxes the next face reading reads again instead of detecting (read_faces)
         self._read_frame: FaceFrame | None = None  # the latest frame with a face, for latest_face
         self._faces_time = self._face_seen = -math.inf
         self._face_ms = 0.0
@@ -195,16 +197,25 @@ class LiveAnalyser:
     # --- one step of each worker (public so tests can drive them without threads) ----------------
 
     def read_faces(self, view: np.ndarray) -> tuple[FaceReading, ...]:
-        """Read every face in a (mirrored) frame and fold the main one into the smoothed bars."""
+        """Read every face in a (mirrored) frame and fold the main one into the smoothed bars.
+
+        Every other reading finds the faces afresh; the one in between reads them in the boxes found last
+        (detection costs more than reading the faces it finds), except with the simulated mask, which
+        is drawn where the detector finds the faces."""
         with self._lock:
-            mask = self._mask
+            mask, boxes = self._mask, self._track
         began = time.perf_counter()
-        faces = tuple(self.face_model.read(view, mode=FaceMode.DETECT, mask=mask))
+        if boxes and not mask:
+            faces = tuple(self.face_model.read(view, mode=FaceMode.DETECT, boxes=list(boxes)))
+            track = ()
+        else:
+            faces = tuple(self.face_model.read(view, mode=FaceMode.DETECT, mask=mask))
+            track = tuple(f.box for f in faces)
         now = self.clock()
         if faces:
             self.smoother.update(faces[0].probs, now)
         with self._lock:
-            self._faces, self._faces_time = faces, now
+            self._faces, self._faces_time, self._track = faces, now, track
             self._face_ms = (time.perf_counter() - began) * 1000
             if faces:
                 self._face_seen = now

@@ -200,6 +200,27 @@ def test_with_many_sessions_streaming_the_frame_comes_back_at_half_size_with_the
     assert (whole.width, whole.height) == (320, 240)
 
 
+def test_every_other_face_reading_reads_the_boxes_found_last_instead_of_detecting():
+    face = StubFaceModel("happy")
+    live = LiveAnalyser(face, StubVoiceModel(), clock=FakeClock(), background=False)
+    frame = np.zeros((120, 160, 3), np.uint8)
+    found = live.read_faces(frame)
+    again = live.read_faces(frame[:, ::-1])
+    assert face.given_boxes == [None, [found[0].box]]  # detected, then read where the face was found
+    assert [f.box for f in again] == [f.box for f in found]
+    live.read_faces(frame)
+    assert face.given_boxes[-1] is None  # and detected again
+    empty = StubFaceModel(faces=0)
+    nobody = LiveAnalyser(empty, StubVoiceModel(), clock=FakeClock(), background=False)
+    nobody.read_faces(frame)
+    nobody.read_faces(frame)
+    assert empty.given_boxes == [None, None]  # no face found: look again every time
+    live.configure(mask=True)
+    live.read_faces(frame)
+    live.read_faces(frame)
+    assert face.given_boxes[-2:] == [None, None]  # the mask is drawn where the detector finds the faces
+
+
 def test_no_face_for_a_while_resets_the_smoothed_bars():
     clock = FakeClock()
     face = StubFaceModel("happy")
@@ -207,10 +228,11 @@ def test_no_face_for_a_while_resets_the_smoothed_bars():
     image = np.zeros((120, 160, 3), np.uint8)
     live.process_image(image)
     live.read_faces(image)
+    live.read_faces(image)  # read again in the box found (every other reading), so the next one detects
     face.faces = 0
     clock.t += 0.5
     live.process_image(image)
-    live.read_faces(image)
+    assert not live.read_faces(image)
     assert live.smoother.value is not None  # a short miss keeps the bars
     clock.t += 1.0
     live.process_image(image)
