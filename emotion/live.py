@@ -97,11 +97,21 @@ def video_scale(sessions: int, cores: int) -> float:
     return 1.0 if sessions <= SHARP_SESSIONS_PER_CORE * max(1, cores) else 0.5
 
 
-def server_cores() -> int:
-    """CPU cores this process may run on (fewer than the machine's when it is pinned)."""
+def server_cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """CPU cores this process may use: those it may run on (fewer than the machine's when it is pinned), and
+    no more than its container's CPU limit (cgroup v2 `cpu.max`, "quota period", as Docker's `cpus` and
+    Kubernetes' CPU limits set it)."""
+    import math
     import os
 
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = open(cpu_max).read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 limit to read
+        pass
+    return cores
 
 
 LONGEST_VOICE_PERIOD = 1.6  # seconds: a voice reading at least this often, however many sessions (the bar is 2 s)

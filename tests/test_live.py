@@ -170,6 +170,24 @@ def test_video_comes_back_whole_until_more_than_three_sessions_a_core_stream_vid
     assert video_scale(3, 0) == 1.0 and video_scale(4, 0) == 0.5  # no core count: as one core
 
 
+def test_server_cores_are_those_the_process_may_run_on_within_its_containers_cpu_limit(tmp_path):
+    import os
+
+    from emotion.live import server_cores
+
+    allowed = len(os.sched_getaffinity(0))
+    limit = tmp_path / "cpu.max"
+    assert server_cores(str(tmp_path / "missing")) == allowed  # no cgroup limit: the affinity
+    limit.write_text("max 100000\n")
+    assert server_cores(str(limit)) == allowed
+    limit.write_text("100000 100000\n")  # docker run --cpus 1
+    assert server_cores(str(limit)) == 1
+    limit.write_text("50000 100000\n")  # half a core still counts as one
+    assert server_cores(str(limit)) == 1
+    limit.write_text(f"{100000 * (allowed + 4)} 100000\n")  # a limit above the cores it may run on
+    assert server_cores(str(limit)) == allowed
+
+
 def test_with_many_sessions_streaming_the_frame_comes_back_at_half_size_with_the_boxes_where_the_faces_are(
         monkeypatch):
     import av
