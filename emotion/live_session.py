@@ -134,7 +134,7 @@ class LiveAnalyser:
         self._error = ""
         self._generation = 0
         self._workers: dict[str, threading.Thread] = {}
-        self.reader_key = next(_SESSION_KEYS)  # this session in FACE_READERS
+        self.reader_key = next(_SESSION_KEYS)  # this session in FACE_READERS and VOICE_READERS
         self._cores = server_cores()
 
     # --- settings -------------------------------------------------------------------------------
