@@ -14,8 +14,8 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def mirror(image: np.ndarray) -> np.ndarray:
-    """The image flipped left-right, like a selfie camera (cv2.flip: every live frame is mirrored, and a copy
-    through a reversed numpy view costs fifty times as long)."""
+    """The image flipped left-right, like a selfie camera (cv2.flip: every live frame is mirrored, and copying
+    a reversed numpy view is far slower; benchmarks/RESULTS-capacity.md)."""
     return cv2.flip(image, 1)
 
 

@@ -90,9 +90,9 @@ def video_scale(sessions: int, cores: int) -> float:
     """The share of its width and height at which a session's video is sent back to its browser.
 
     Whole while at most SHARP_SESSIONS_PER_CORE sessions per core stream video; beyond, half (a quarter of the
-    pixels), as a video call lowers its quality when the line is busy. The server re-encodes every frame it
-    sends back, and at half size that costs about a third (VP8 640x480: 2.8 ms a frame, 320x240: 0.9 ms);
-    the faces are still read from the camera's whole frame.
+    pixels), as a video call lowers its quality when the line is busy: the server re-encodes every frame it
+    sends back, and a smaller frame costs much less (benchmarks/RESULTS-capacity.md). The faces are still read
+    from the camera's whole frame.
     """
     return 1.0 if sessions <= SHARP_SESSIONS_PER_CORE * max(1, cores) else 0.5
 
@@ -103,10 +103,11 @@ def server_cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     Kubernetes' CPU limits set it)."""
     import math
     import os
+    from pathlib import Path
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
-        quota, period = open(cpu_max).read().split()[:2]
+        quota, period = Path(cpu_max).read_text().split()[:2]
         if quota != "max":
             cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):  # no cgroup v2 limit to read
