@@ -44,6 +44,8 @@ def main() -> int:
                         "5-15%% faster or slower")
     parser.add_argument("--speaker-power", type=float, default=0.0, help="each clip also weighs n ** -p, n the "
                         "clips of its speaker (0: as the trainer; 1: every speaker the same)")
+    parser.add_argument("--opus-copy", action="store_true", help="also train on the copy of every clip sent "
+                        "through the Opus codec at 8-32 kbit/s")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
 

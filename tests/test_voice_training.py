@@ -219,6 +219,22 @@ def test_a_speed_copy_moves_the_pitch_and_the_length_by_one_factor_at_the_same_l
     assert min(factors) < 1 < max(factors)
 
 
+def test_an_opus_copy_keeps_the_voice_its_pitch_length_and_loudness_and_the_same_for_the_same_draw():
+    from emotion.train.voice_features import through_opus
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    voice = (0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    for seed in range(3):
+        heard = through_opus(voice, np.random.default_rng(seed))
+        assert heard.dtype == np.float32 and abs(len(heard) - len(voice)) <= rate // 50 * 2
+        assert np.array_equal(heard, through_opus(voice, np.random.default_rng(seed)))
+        pitch = np.fft.rfftfreq(len(heard), 1 / rate)[np.abs(np.fft.rfft(heard)).argmax()]
+        assert abs(pitch - 220) < 3
+        assert np.isclose(np.sqrt(np.mean(heard.astype(np.float64) ** 2)), np.sqrt(np.mean(voice ** 2.0)), rtol=0.15)
+        assert not np.allclose(heard[: len(voice)], voice[: len(heard)], atol=1e-3)  # a lossy copy, not the clip
+
+
 def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_ones(tmp_path, monkeypatch):
     from emotion.train import voice_features
 
@@ -251,7 +267,7 @@ def test_noisy_room_and_speed_copies_add_to_what_the_trainer_learns_from(tmp_pat
     monkeypatch.setattr(voice.VoiceReference, "fit", stop)
     data = _fake_corpora(tmp_path / "voice")
     for flags, copies in ((["--no-noisy-copy", "--no-room-copy"], 1), (["--no-room-copy"], 2), ([], 3),
-                          (["--speed-copy"], 4)):
+                          (["--speed-copy"], 4), (["--speed-copy", "--opus-copy"], 5)):
         args = build_parser().parse_args(["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"),
                                           "--held-out", "ravdess:1-2+tess+urdu", "--workers", "1", *flags])
         with pytest.raises(KeyboardInterrupt):

@@ -172,7 +172,7 @@ def training_rows(clips: list[Clip], chosen: list[Clip], copies: list[str],
 
 def copies_of(args: argparse.Namespace) -> list[str]:
     """The copies of every training clip (voice_features.COPIES) that the options ask for."""
-    return [copy for copy in ("noisy", "room", "speed") if getattr(args, f"{copy}_copy")]
+    return [copy for copy in ("noisy", "room", "speed", "opus") if getattr(args, f"{copy}_copy", False)]
 
 
 def train_voice(args: argparse.Namespace) -> dict:
@@ -242,6 +242,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed-copy", action=argparse.BooleanOptionalAction, default=False,
                         help="also train on a copy of every clip played 5-15%% faster or slower, its pitch and "
                         "formants moved with it, as another speaker's (default: off)")
+    parser.add_argument("--opus-copy", action=argparse.BooleanOptionalAction, default=False,
+                        help="also train on a copy of every clip sent through the Opus codec at 8-32 kbit/s, as "
+                        "WebRTC sends a microphone (default: off)")
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 

@@ -2,8 +2,9 @@
 split and recipe trains from the same features without decoding audio again; and of copies of each clip as
 heard through a room's hum or a cheap microphone's hiss (`copy="noisy"`: white or brown noise at 5-20 dB SNR)
 or in a reverberant room (`copy="room"`: a synthetic echo, RT60 0.2-0.8 s), and as if from another speaker
-(`copy="speed"`: played 5-15% faster or slower, so its pitch and formants move with it), each drawn from the
-clip's position, so the model also learns voices recorded less cleanly, and voices other than the corpora's."""
+(`copy="speed"`: played 5-15% faster or slower, so its pitch and formants move with it), or sent through the
+Opus codec as WebRTC sends a browser's microphone (`copy="opus"`, 8-32 kbit/s), each drawn from the clip's
+position, so the model also learns voices recorded less cleanly, and voices other than the corpora's."""
 from __future__ import annotations
 
 import hashlib
@@ -70,10 +71,39 @@ def at_speed(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000) ->
             ).astype(np.float32)
 
 
+def through_opus(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    """`speech` encoded with Opus at a bit rate drawn from 8-32 kbit/s (WebRTC sends a microphone this way, lower
+    on a poor network) in 20 ms frames, and decoded back to mono `rate` Hz float32 (PyAV's libopus)."""
+    import av
+
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format = rate, "mono", "flt"
+    encoder.bit_rate = int(rng.uniform(8, 32)) * 1000
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.sample_rate, decoder.layout = rate, "mono"  # else it decodes to stereo, and the downmix is 3 dB louder
+    back = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    step = rate // 50
+    x = np.pad(np.asarray(speech, np.float32), (0, (-len(speech)) % step))
+    out: list[np.ndarray] = []
+
+    def decode(packets) -> None:
+        for packet in packets:
+            for frame in decoder.decode(packet):
+                out.extend(r.to_ndarray().reshape(-1) for r in back.resample(frame))
+
+    for start in range(0, len(x), step):
+        frame = av.AudioFrame.from_ndarray(x[None, start:start + step], format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, start
+        decode(encoder.encode(frame))
+    decode(encoder.encode(None))
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+
+
 COPIES = {"clean": lambda speech, index: speech,
           "noisy": lambda speech, index: with_noise(speech, np.random.default_rng(index)),
           "room": lambda speech, index: in_a_room(speech, np.random.default_rng([index, 7])),
-          "speed": lambda speech, index: at_speed(speech, np.random.default_rng([index, 11]))}
+          "speed": lambda speech, index: at_speed(speech, np.random.default_rng([index, 11])),
+          "opus": lambda speech, index: through_opus(speech, np.random.default_rng([index, 13]))}
 
 
 def _clip_functionals(job: tuple[int, str, str]) -> np.ndarray:
