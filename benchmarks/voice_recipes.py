@@ -6,6 +6,7 @@ on and never reported as a cross-validated figure (benchmarks/voice_cv.py scores
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy   # with a noisy copy of every training clip
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy   # and a copy in a reverberant room
     python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy --speed-copy   # and one faster/slower
+    python benchmarks/voice_recipes.py --seeds 0,1,2 --noisy-copy --room-copy --also-read opus   # and through Opus
 
 Each recipe trains on every other speaker (the trainer's adaptation-aware views) and reads the choice clips from
 the cached features (each clip's whole speech as one window): alone, against the average training speaker, and
@@ -46,6 +47,8 @@ def main() -> int:
                         "clips of its speaker (0: as the trainer; 1: every speaker the same)")
     parser.add_argument("--opus-copy", action="store_true", help="also train on the copy of every clip sent "
                         "through the Opus codec at 8-32 kbit/s")
+    parser.add_argument("--also-read", choices=["noisy", "room", "speed", "opus"], help="with --seeds: also read the "
+                        "choice clips' copy of this kind (e.g. opus: as the Live page hears them through WebRTC)")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
 
@@ -66,32 +69,49 @@ def main() -> int:
     x, speakers, y = training_rows(clips, train, copies_of(args))
     xc, sc, yc, corpus = part(choice)
     print(f"{load_note()}; train {len(y)} clips, choice {len(yc)}", flush=True)
-    def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):
-        """Probabilities of the choice clips, alone and adapted, of one recipe trained from `seed`."""
+    def train(width: int, epochs: int, lr: float, prior: float, seed: int):
+        """One recipe trained from `seed`: (model, reference)."""
         reference = VoiceReference.fit(x, speakers, prior)
         keras.utils.set_random_seed(seed)
         steps = steps_per_epoch(len(y), 64)
         model = compiled_voice_model(x.shape[1], width, lr, steps * epochs, steps * 2)
         for epoch in range(epochs):
             fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0, speaker_power=args.speaker_power)
-        alone = model.predict(reference.normalise(xc), verbose=0)
+        return model, reference
+
+    def read(model, reference, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities of the choice clips (their `features`), alone and adapted."""
+        alone = model.predict(reference.normalise(features), verbose=0)
         adapted = np.empty_like(alone)
         for s in np.unique(sc):
             rows = sc == s
-            z = reference.normalise(xc[rows], int(rows.sum()), xc[rows].mean(0), xc[rows].var(0))
+            z = reference.normalise(features[rows], int(rows.sum()), features[rows].mean(0), features[rows].var(0))
             adapted[rows] = model.predict(z, verbose=0)
         return alone, adapted
+
+    def train_and_read(width: int, epochs: int, lr: float, prior: float, seed: int):
+        """Probabilities of the choice clips, alone and adapted, of one recipe trained from `seed`."""
+        return read(*train(width, epochs, lr, prior, seed), xc)
 
     def scores(alone: np.ndarray, adapted: np.ndarray) -> str:
         return ", ".join(f"{name} {c}: {np.mean(pred.argmax(1)[corpus == c] == yc[corpus == c]):.1%}"
                          for name, pred in (("alone", alone), ("adapted", adapted)) for c in ("ravdess", "urdu"))
 
     if args.seeds is not None:
-        reads = []
+        reads, copies = [], []
+        copied = (clip_functionals(clips, copy=args.also_read).astype(np.float64)[[position[c.path] for c in choice]]
+                  if args.also_read else None)
         for seed in (int(v) for v in args.seeds.split(",")):
-            reads.append(train_and_read(256, 30, 1e-3, 4, seed))
+            model, reference = train(256, 30, 1e-3, 4, seed)
+            reads.append(read(model, reference, xc))
             print(f"seed {seed}: " + scores(*reads[-1]), flush=True)
+            if copied is not None:
+                copies.append(read(model, reference, copied))
+                print(f"seed {seed}, {args.also_read} copies: " + scores(*copies[-1]), flush=True)
         print(f"average of {len(reads)} seeds: " + scores(*(np.mean(r, axis=0) for r in zip(*reads))), flush=True)
+        if copies:
+            print(f"average of {len(copies)} seeds, {args.also_read} copies: "
+                  + scores(*(np.mean(r, axis=0) for r in zip(*copies))), flush=True)
         return 0
     for width, epochs, lr, prior in RECIPES:
         print(f"width {width}, {epochs} epochs, lr {lr:g}, prior {prior}: "
