@@ -8,7 +8,8 @@ against its speaker (speaker.py). Every epoch each training clip is read against
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
-noise added and one in a reverberant room (voice_features; `--no-noisy-copy`, `--no-room-copy`). Calm
+noise added and one in a reverberant room (voice_features; `--no-noisy-copy`, `--no-room-copy`; `--speed-copy`
+and `--opus-copy` add copies tried on the choice split, not adopted so far: see the model card). Calm
 (RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again to continue. At the
 end the model is read through the app's own path on the choice and held-out clips, each clip alone and after
 hearing all of its speaker's clips, into run/final.json.
