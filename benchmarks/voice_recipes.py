@@ -22,9 +22,9 @@ import numpy as np
 from _common import load_note
 from emotion.labels import INDEX
 from emotion.speaker import VoiceReference
-from emotion.train.voice import compiled_voice_model, copies_of, fit_epoch, training_rows
+from emotion.train.voice import add_copy_options, compiled_voice_model, copies_of, fit_epoch, training_rows
 from emotion.train.voice_corpora import collect_clips, split_clips
-from emotion.train.voice_features import clip_functionals
+from emotion.train.voice_features import COPY_HELP, clip_functionals
 
 CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"
 # (width, epochs, peak learning rate, prior) of each recipe tried
@@ -37,17 +37,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/voice"))
     parser.add_argument("--seeds", default=None, help="train the chosen recipe (256 units, 30 epochs) from each of "
                         "these seeds (comma-separated) and also read the average of their probabilities")
-    parser.add_argument("--noisy-copy", action="store_true", help="also train on the noisy copy of every clip, as "
-                        "the trainer does by default (the recipes above were compared without it)")
-    parser.add_argument("--room-copy", action="store_true", help="also train on the copy of every clip in a "
-                        "reverberant room")
-    parser.add_argument("--speed-copy", action="store_true", help="also train on the copy of every clip played "
-                        "5-15%% faster or slower")
+    add_copy_options(parser, default_on=())  # the recipes above were compared with no copies
     parser.add_argument("--speaker-power", type=float, default=0.0, help="each clip also weighs n ** -p, n the "
                         "clips of its speaker (0: as the trainer; 1: every speaker the same)")
-    parser.add_argument("--opus-copy", action="store_true", help="also train on the copy of every clip sent "
-                        "through the Opus codec at 8-32 kbit/s")
-    parser.add_argument("--also-read", choices=["noisy", "room", "speed", "opus"], help="with --seeds: also read the "
+    parser.add_argument("--also-read", choices=list(COPY_HELP), help="with --seeds: also read the "
                         "choice clips' copy of this kind (e.g. opus: as the Live page hears them through WebRTC)")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow

@@ -256,6 +256,9 @@ def test_noisy_copies_have_features_of_their_own_cached_apart_from_the_clean_one
 def test_noisy_room_and_speed_copies_add_to_what_the_trainer_learns_from(tmp_path, monkeypatch):
     from emotion.cli import build_parser
     from emotion.train import voice
+    from emotion.train.voice_features import COPIES, COPY_HELP
+
+    assert set(COPY_HELP) == set(COPIES) - {"clean"}  # every copy has an option, every option a copy
 
     seen = {}
 

@@ -28,8 +28,9 @@ from ..labels import EMOTIONS, INDEX
 from ..speaker import VoiceReference
 from .options import run_options
 from .voice_corpora import CORPORA, Clip, collect_clips, split_clips
-from .voice_features import clip_functionals
+from .voice_features import COPY_HELP, clip_functionals
 
+ADOPTED_COPIES = ("noisy", "room")  # the copies the trainer learns from unless told not to (model card)
 HEARD = (0, 1, 2, 4, 8, 16, None)  # how many of its speaker's clips a training clip is read against (None: all)
 
 
@@ -162,7 +163,7 @@ def export_voice(trained: list, n_features: int, width: int, path: Path) -> None
 def training_rows(clips: list[Clip], chosen: list[Clip], copies: list[str],
                   workers: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(features float64, speakers, label indices) of the `chosen` clips as recorded, then again for each of
-    `copies` ("noisy", "room": voice_features.COPIES), from the cached functionals of all `clips`."""
+    `copies` (voice_features.COPIES), from the cached functionals of all `clips`."""
     position = {c.path: i for i, c in enumerate(clips)}
     rows = [position[c.path] for c in chosen]
     every = ["clean", *copies]
@@ -171,9 +172,19 @@ def training_rows(clips: list[Clip], chosen: list[Clip], copies: list[str],
             np.array([INDEX[c.label] for c in chosen] * len(every)))
 
 
+def add_copy_options(parser: argparse.ArgumentParser, default_on: tuple[str, ...]) -> None:
+    """`--noisy-copy` / `--no-noisy-copy` and the like, one per voice_features.COPY_HELP, on by default for the
+    copies in `default_on`."""
+    for copy, what in COPY_HELP.items():
+        on = copy in default_on
+        parser.add_argument(f"--{copy}-copy", action=argparse.BooleanOptionalAction, default=on,
+                            help=f"also train on a copy of every clip {what.replace('%', '%%')} "
+                                 f"(default: {'on' if on else 'off'})")
+
+
 def copies_of(args: argparse.Namespace) -> list[str]:
     """The copies of every training clip (voice_features.COPIES) that the options ask for."""
-    return [copy for copy in ("noisy", "room", "speed", "opus") if getattr(args, f"{copy}_copy", False)]
+    return [copy for copy in COPY_HELP if getattr(args, f"{copy}_copy", False)]
 
 
 def train_voice(args: argparse.Namespace) -> dict:
@@ -234,18 +245,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how many windows of a new speaker weigh as much as the average training speaker")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the features (first run)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noisy-copy", action=argparse.BooleanOptionalAction, default=True,
-                        help="also train on a copy of every clip with white or brown noise added (5-20 dB SNR; "
-                        "default: on, --no-noisy-copy for the clean clips only)")
-    parser.add_argument("--room-copy", action=argparse.BooleanOptionalAction, default=True,
-                        help="also train on a copy of every clip in a reverberant room (a synthetic echo, RT60 "
-                        "0.2-0.8 s; default: on)")
-    parser.add_argument("--speed-copy", action=argparse.BooleanOptionalAction, default=False,
-                        help="also train on a copy of every clip played 5-15%% faster or slower, its pitch and "
-                        "formants moved with it, as another speaker's (default: off)")
-    parser.add_argument("--opus-copy", action=argparse.BooleanOptionalAction, default=False,
-                        help="also train on a copy of every clip sent through the Opus codec at 8-32 kbit/s, as "
-                        "WebRTC sends a microphone (default: off)")
+    add_copy_options(parser, ADOPTED_COPIES)
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
 

@@ -99,6 +99,12 @@ def through_opus(speech: np.ndarray, rng: np.random.Generator, rate: int = 16000
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
 
+# What each copy of a clip is (every COPIES entry but "clean"), for the options that ask for one.
+COPY_HELP = {"noisy": "with white or brown noise added (5-20 dB SNR)",
+             "room": "in a reverberant room (a synthetic echo, RT60 0.2-0.8 s)",
+             "speed": "played 5-15% faster or slower, its pitch and formants moved with it, as another speaker's",
+             "opus": "sent through the Opus codec at 8-32 kbit/s, as WebRTC sends a microphone"}
+
 COPIES = {"clean": lambda speech, index: speech,
           "noisy": lambda speech, index: with_noise(speech, np.random.default_rng(index)),
           "room": lambda speech, index: in_a_room(speech, np.random.default_rng([index, 7])),
