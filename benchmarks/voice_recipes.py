@@ -40,6 +40,8 @@ def main() -> int:
     add_copy_options(parser, default_on=())  # the recipes above were compared with no copies
     parser.add_argument("--speaker-power", type=float, default=0.0, help="each clip also weighs n ** -p, n the "
                         "clips of its speaker (0: as the trainer; 1: every speaker the same)")
+    parser.add_argument("--mixup", type=float, default=0.0, help="mixup alpha: each training row blended with "
+                        "another by a share from Beta(alpha, alpha) (0: none, as the trainer)")
     parser.add_argument("--also-read", choices=list(COPY_HELP), help="with --seeds: also read the "
                         "choice clips' copy of this kind (e.g. opus: as the Live page hears them through WebRTC)")
     args = parser.parse_args()
@@ -69,7 +71,8 @@ def main() -> int:
         steps = steps_per_epoch(len(y), 64)
         model = compiled_voice_model(x.shape[1], width, lr, steps * epochs, steps * 2)
         for epoch in range(epochs):
-            fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0, speaker_power=args.speaker_power)
+            fit_epoch(model, x, speakers, y, reference, epoch, seed, verbose=0, speaker_power=args.speaker_power,
+                      mixup=args.mixup)
         return model, reference
 
     def read(model, reference, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ speakers and rooms), for the cross-validation fold models of one or more recipes
 Each fold model of a run (`benchmarks/voice_cv.py`: RAVDESS actors 01-04 ... 13-16, and EmoDB) reads the clips
 of the speakers it never heard through the app's own path (the speech gate, then the model), each clip alone:
 as recorded, with noise added over the whole recording (white or brown, 5-20 dB below the speech, drawn per
-clip), and as heard in a reverberant room (RT60 0.2-0.8 s). The noise and rooms are the trainer's own
+clip), as heard in a reverberant room (RT60 0.2-0.8 s), and sent through the Opus codec at 8-32 kbit/s (as
+WebRTC sends the Live page's microphone; the bit rate drawn per clip). The noise, rooms and codec are the trainer's own
 (`emotion.train.voice_features`), drawn from other seeds than the training copies'; the fold models never heard
 these speakers in any form. A clip the gate finds no speech in counts as read wrong. Prints, per run and
 condition, the accuracy over RAVDESS (mean and spread of the four folds) and over EmoDB.
@@ -26,13 +27,14 @@ sys.path.insert(0, str(ROOT))
 from _common import load_note  # noqa: E402
 from emotion.audio import load_audio  # noqa: E402
 from emotion.train.voice_corpora import collect_clips, split_clips  # noqa: E402
-from emotion.train.voice_features import in_a_room, with_noise  # noqa: E402
+from emotion.train.voice_features import in_a_room, through_opus, with_noise  # noqa: E402
 from voice_cv import CORPUS_FOLDS, RAVDESS_FOLDS  # noqa: E402
 
 SEED = 2026  # not the training copies' seeds (clip positions)
 CONDITIONS = {"as recorded": lambda audio, i: audio,
               "noisy": lambda audio, i: with_noise(audio, np.random.default_rng([SEED, i])),
-              "in a room": lambda audio, i: in_a_room(audio, np.random.default_rng([SEED, i, 7]))}
+              "in a room": lambda audio, i: in_a_room(audio, np.random.default_rng([SEED, i, 7])),
+              "through Opus": lambda audio, i: through_opus(audio, np.random.default_rng([SEED, i, 11]))}
 
 
 def fold_accuracy(model_path: Path, clips: list) -> dict[str, float]:

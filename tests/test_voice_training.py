@@ -301,3 +301,26 @@ def test_sample_weights_balance_the_emotions_and_with_speaker_power_the_speakers
     assert np.allclose(plain, len(y) / (len(EMOTIONS) * counts[y]))  # p = 0: emotion balance alone
     share = [sample_weights(y, speakers, p)[speakers == "big"].sum() / len(y) for p in (0.0, 0.5, 1.0)]
     assert share[0] > share[1] > share[2]  # the speaker with most clips counts less and less
+
+
+def test_mixup_blends_each_row_mostly_with_itself_and_its_target_and_weight_alike():
+    from emotion.train.voice import mixed
+
+    rng = np.random.default_rng(1)
+    views = np.eye(200, dtype=np.float32)  # row i is the unit vector i: a blend shows which rows it came from
+    y = rng.integers(0, len(EMOTIONS), 200)
+    targets = np.eye(len(EMOTIONS), dtype=np.float32)[y]
+    weights = rng.uniform(0.5, 2.0, 200).astype(np.float32)
+    x2, t2, w2 = mixed(views, targets, weights, 0.4, np.random.default_rng(2))
+    blended = 0
+    for i in range(200):
+        share = x2[i, i]
+        others = [j for j in np.flatnonzero(x2[i] > 1e-6) if j != i]
+        assert share >= 0.5 - 1e-6 and len(others) <= 1  # mostly itself, with at most one other row
+        if others:
+            j = others[0]
+            blended += 1
+            assert np.isclose(x2[i, j], 1 - share, atol=1e-6)
+            assert np.allclose(t2[i], share * targets[i] + (1 - share) * targets[j], atol=1e-6)
+            assert np.isclose(w2[i], share * weights[i] + (1 - share) * weights[j], atol=1e-5)
+    assert blended > 150  # almost every row is blended (Beta(0.4, 0.4) rarely gives exactly 1)

@@ -105,13 +105,29 @@ def sample_weights(y: np.ndarray, speakers: np.ndarray, speaker_power: float = 0
     return (w * len(y) / w.sum()).astype(np.float32)
 
 
+def mixed(views: np.ndarray, targets: np.ndarray, weights: np.ndarray, alpha: float,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mixup: each row blended with a random other row, views, targets and weights alike, by a share drawn from
+    Beta(alpha, alpha) (kept at 0.5 or more, so each row stays mostly itself)."""
+    share = rng.beta(alpha, alpha, len(views)).astype(np.float32)
+    share = np.maximum(share, 1 - share)[:, None]
+    other = rng.permutation(len(views))
+    return (share * views + (1 - share) * views[other], share * targets + (1 - share) * targets[other],
+            share[:, 0] * weights + (1 - share[:, 0]) * weights[other])
+
+
 def fit_epoch(model, x: np.ndarray, speakers: np.ndarray, y: np.ndarray, reference: VoiceReference, epoch: int,
               seed: int = 0, batch_size: int = 64, callbacks: list | None = None, verbose: int = 2,
-              speaker_power: float = 0.0) -> None:
-    """One epoch on fresh speaker views of the training features, weighted by `sample_weights`."""
+              speaker_power: float = 0.0, mixup: float = 0.0) -> None:
+    """One epoch on fresh speaker views of the training features, weighted by `sample_weights`; with `mixup`
+    alpha > 0, on rows blended by `mixed`."""
+    rng = np.random.default_rng([seed, epoch])
     balance = sample_weights(y, speakers, speaker_power)
-    views = speaker_views(x, speakers, reference, np.random.default_rng([seed, epoch]))
-    model.fit(views, np.eye(len(EMOTIONS), dtype=np.float32)[y], sample_weight=balance, batch_size=batch_size,
+    views = speaker_views(x, speakers, reference, rng)
+    targets = np.eye(len(EMOTIONS), dtype=np.float32)[y]
+    if mixup > 0:
+        views, targets, balance = mixed(views, targets, balance, mixup, rng)
+    model.fit(views, targets, sample_weight=balance, batch_size=batch_size,
               shuffle=True, initial_epoch=epoch, epochs=epoch + 1, callbacks=callbacks or [], verbose=verbose)
 
 
