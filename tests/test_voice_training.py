@@ -324,3 +324,11 @@ def test_mixup_blends_each_row_mostly_with_itself_and_its_target_and_weight_alik
             assert np.allclose(t2[i], share * targets[i] + (1 - share) * targets[j], atol=1e-6)
             assert np.isclose(w2[i], share * weights[i] + (1 - share) * weights[j], atol=1e-5)
     assert blended > 150  # almost every row is blended (Beta(0.4, 0.4) rarely gives exactly 1)
+
+
+def test_a_missing_corpus_is_named(tmp_path):
+    root = _fake_corpora(tmp_path / "voice")
+    shutil.rmtree(root / "urdu")
+    with pytest.raises(FileNotFoundError, match="urdu not found under"):
+        collect_clips(root)
+    assert {c.corpus for c in collect_clips(root, ("ravdess", "emodb"))} == {"ravdess", "emodb"}

@@ -268,9 +268,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point for `python -m emotion train voice`."""
-    missing = [c for c in CORPORA if not (args.data / c).is_dir()]
-    if missing:
-        print(f"error: {', '.join(missing)} not found under {args.data} (see ../shared/data/README.md)")
+    try:
+        collect_clips(args.data)  # before anything else, so a missing corpus is named at once
+    except FileNotFoundError as err:
+        print(f"error: {err}")
         return 2
     train_voice(args)
     return 0

@@ -30,7 +30,11 @@ def _speaker(corpus: str, path: Path) -> str:
 
 
 def collect_clips(root: Path, corpora: tuple[str, ...] = CORPORA) -> list[Clip]:
-    """Every clip under root/<corpus> whose label is one of EMOTIONS (EmoDB's boredom is left out)."""
+    """Every clip under root/<corpus> whose label is one of EMOTIONS (EmoDB's boredom is left out).
+    Raises FileNotFoundError naming the corpora that are not there."""
+    missing = [c for c in corpora if not (Path(root) / c).is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{', '.join(missing)} not found under {root} (see ../shared/data/README.md)")
     clips = []
     for corpus in corpora:
         for path in sorted((root / corpus).rglob("*.flac")):
