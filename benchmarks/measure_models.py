@@ -25,7 +25,7 @@ from emotion.face import INPUT_BLUR_SIGMA, MIRROR_BELOW  # noqa: E402
 EVAL = ROOT / "weights" / "eval"
 METRICS = ROOT / "weights" / "metrics.json"
 VOICE_CV = EVAL / "voice_cv.json"
-VOICE_CV_COMMAND = ("python benchmarks/voice_cv.py --runs runs/cv7 --json weights/eval/voice_cv.json "
+VOICE_CV_COMMAND = ("python benchmarks/voice_cv.py --runs runs/cv8 --json weights/eval/voice_cv.json "
                     "--calibrate weights/voice.keras")
 # The speakers the committed voice model never heard (its training held them out).
 RAVDESS_HELD_OUT = (17, 18, 19, 20)

@@ -8,8 +8,9 @@ against its speaker (speaker.py). Every epoch each training clip is read against
 speaker's clips (none, that is the average training speaker, then 1, 2, 4, 8, 16 or all), so one model reads a
 voice heard alone as well as a voice it has got used to. `--members` networks are trained from successive
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
-noise added and one in a reverberant room (voice_features; `--no-noisy-copy`, `--no-room-copy`; `--speed-copy`
-and `--opus-copy` add copies tried on the choice split, not adopted so far: see the model card). Calm
+noise added, one in a reverberant room and one sent through the Opus codec (voice_features; `--no-noisy-copy`,
+`--no-room-copy`, `--no-opus-copy`; `--speed-copy` adds a copy tried on the choice split and not adopted: see
+the model card). Calm
 (RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again to continue. At the
 end the model is read through the app's own path on the choice and held-out clips, each clip alone and after
 hearing all of its speaker's clips, into run/final.json.
@@ -30,7 +31,7 @@ from .options import run_options
 from .voice_corpora import CORPORA, Clip, collect_clips, split_clips
 from .voice_features import COPY_HELP, clip_functionals
 
-ADOPTED_COPIES = ("noisy", "room")  # the copies the trainer learns from unless told not to (model card)
+ADOPTED_COPIES = ("noisy", "room", "opus")  # the copies the trainer learns from unless told not to (model card)
 HEARD = (0, 1, 2, 4, 8, 16, None)  # how many of its speaker's clips a training clip is read against (None: all)
 
 
