@@ -10,10 +10,9 @@ voice heard alone as well as a voice it has got used to. `--members` networks ar
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
 noise added, one in a reverberant room and one sent through the Opus codec (voice_features; `--no-noisy-copy`,
 `--no-room-copy`, `--no-opus-copy`; `--speed-copy` adds a copy tried on the choice split and not adopted: see
-the model card). Calm
-(RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again to continue. At the
-end the model is read through the app's own path on the choice and held-out clips, each clip alone and after
-hearing all of its speaker's clips, into run/final.json.
+the model card). Calm (RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again
+to continue. At the end the model is read through the app's own path on the choice and held-out clips, each
+clip alone and after hearing all of its speaker's clips, into run/final.json.
 """
 from __future__ import annotations
 
