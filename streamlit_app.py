@@ -56,7 +56,9 @@ def home() -> None:
     st.markdown(
         f"- **Face**: a small neural network that reads 48×48 grey face crops, trained on FER2013 — "
         f"{model_info.describe('face')}. (`{face.path.name}`)\n"
-        f"- **Voice**: a neural network that reads 3-second windows of speech as log-mel spectrograms — "
+        f"- **Voice**: two small neural networks read each 3-second window of speech, one its statistics of "
+        f"loudness, pitch and voice quality (openSMILE) against the speaker's usual voice, the other its "
+        f"spectrogram — "
         f"{model_info.describe('voice')}. (`{voice.path.name}`)")
     st.caption("Faces are found with MTCNN (the mtcnn package), which also finds turned, dim and masked faces. "
                "Silence and noise are not read as an emotion: "

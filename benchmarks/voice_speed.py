@@ -5,7 +5,8 @@
     python benchmarks/voice_speed.py --voice-model runs/x/voice.keras   # a candidate (reference beside it)
 
 A 3 s window is timed step by step: the speech gate, the ComParE functionals (openSMILE), the z-scores against
-a speaker, the network, and the whole `VoiceModel.read` (alone, and against a speaker as the live page reads).
+a speaker, the network, the log-mel spectrogram and the log-mel reader (when the model has one), and the whole
+`VoiceModel.read` (alone, and against a speaker as the live page reads).
 
 The speech is the committed eSpeak fixtures (tests/fixtures/speech*), tiled with short pauses and a
 little noise to the length asked; the long recording is written as 44.1 kHz stereo FLAC so loading
@@ -25,7 +26,7 @@ import numpy as np
 from _common import ROOT, load_note
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emotion.speech import detect_speech  # noqa: E402
-from emotion.voice import VOICE_WEIGHTS, WINDOW, load_voice_model  # noqa: E402
+from emotion.voice import VOICE_WEIGHTS, WINDOW, load_voice_model, log_mel_window  # noqa: E402
 from emotion.voice_functionals import functionals  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -74,10 +75,15 @@ def main() -> None:
     feats, f = timed(lambda: functionals(window), args.repeats)
     norm, z = timed(lambda: speaker.normalise(f[None]), args.repeats)
     net, _ = timed(lambda: model.predict(z), args.repeats)
+    mel_rows = []
+    if model.mel_model is not None:
+        spectrogram, mel = timed(lambda: log_mel_window(window), args.repeats)
+        mel_net, _ = timed(lambda: model.predict_mels(mel[None]), args.repeats)
+        mel_rows = [("3 s window: log-mel spectrogram", spectrogram), ("3 s window: log-mel reader", mel_net)]
     total, reading = timed(lambda: model.read(window), args.repeats)
     live, _ = timed(lambda: model.read(window, speaker=speaker), args.repeats)
     rows += [("3 s window: speech gate", gate), ("3 s window: ComParE functionals (openSMILE)", feats),
-             ("3 s window: z-scores against the speaker", norm), ("3 s window: network", net),
+             ("3 s window: z-scores against the speaker", norm), ("3 s window: network", net), *mel_rows,
              ("3 s window: all (VoiceModel.read)", total),
              ("3 s window: all, against a speaker (VoiceModel.read(speaker=), as live)", live)]
 

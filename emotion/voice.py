@@ -20,6 +20,7 @@ WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
 N_MELS = 64
 N_FRAMES = WINDOW // HOP  # 300 frames of 10 ms in a window
 MIN_WINDOW_SPEECH = 0.3  # seconds of voiced speech a window needs to be read
+MEL_SHARE = 0.3  # the log-mel reader's share of a window's probabilities (chosen on the choice split: model card)
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +62,7 @@ class HeardSpeech:
     speech_seconds: float
     duration: float
     reason: str = ""  # why there is no speech
+    mels: np.ndarray | None = None  # (windows, N_FRAMES, N_MELS) log-mel, for a model with a log-mel reader
 
 
 def log_mel_frames(audio: np.ndarray) -> np.ndarray:
@@ -71,6 +73,19 @@ def log_mel_frames(audio: np.ndarray) -> np.ndarray:
                                          win_length=400, hop_length=HOP, n_mels=N_MELS, fmin=50, fmax=8000,
                                          power=2.0)
     return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T.astype(np.float32)
+
+
+def fit_frames(mel: np.ndarray, start: int = 0, length: int = N_FRAMES) -> np.ndarray:
+    """`length` frames of a log-mel spectrogram from `start`; a shorter one is repeated to fill them."""
+    if len(mel) < length:
+        mel = np.tile(mel, (int(np.ceil(length / max(len(mel), 1))), 1))
+        start = 0
+    return mel[start:start + length]
+
+
+def log_mel_window(segment: np.ndarray) -> np.ndarray:
+    """The log-mel window (N_FRAMES, N_MELS) of up to 3 s of audio, as the log-mel reader takes it."""
+    return fit_frames(log_mel_frames(segment))
 
 
 def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -101,10 +116,16 @@ def reference_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".reference.npz")
 
 
+def mel_path(model_path: Path) -> Path:
+    """Where a voice model's log-mel reader is stored, when it has one: beside it, `<model>.mel.keras`."""
+    return Path(model_path).with_suffix(".mel.keras")
+
+
 class VoiceModel:
     """The trained voice model: the ComParE functionals of each 3 s speech window, as z-scores against the
-    speaker (a `SpeakerAdapter` that has heard them) or the average training speaker, through a small network.
-    `read` takes a whole recording."""
+    speaker (a `SpeakerAdapter` that has heard them) or the average training speaker, through a small network;
+    when the model has a log-mel reader beside it (`mel_path`), its probabilities for the window's log-mel
+    spectrogram are averaged in (MEL_SHARE). `read` takes a whole recording."""
 
     def __init__(self, path: Path = VOICE_WEIGHTS):
         from .runtime import import_tensorflow
@@ -124,6 +145,11 @@ class VoiceModel:
         self.calibration = load_calibration(self.path)  # identity when the model has none
         spec = tf.TensorSpec([None, N_FEATURES], tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+        self.mel_model = None
+        if mel_path(path).exists():
+            self.mel_model = keras.models.load_model(mel_path(path), compile=False)
+            spec = tf.TensorSpec([None, N_FRAMES, N_MELS], tf.float32)
+            self._call_mel = tf.function(lambda x: self.mel_model(x, training=False), input_signature=[spec])
 
     def new_speaker(self) -> SpeakerAdapter:
         """A fresh record of one speaker's voice, for `read(..., speaker=)`."""
@@ -136,20 +162,38 @@ class VoiceModel:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         return self._call(x).numpy().astype(np.float32)
 
+    def predict_mels(self, mels: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 7), uncalibrated, of the log-mel reader for log-mel windows (N, N_FRAMES, N_MELS)."""
+        x = np.asarray(mels, np.float32).reshape(-1, N_FRAMES, N_MELS)
+        if len(x) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        return self._call_mel(x).numpy().astype(np.float32)
+
+    def window_mels(self, windows: list[np.ndarray]) -> np.ndarray | None:
+        """The log-mel windows of audio windows, when the model has a log-mel reader (else None)."""
+        return np.stack([log_mel_window(w) for w in windows]) if self.mel_model is not None else None
+
     def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None,
                      learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
         (who hears them first, unless `learn` is False) or else the average training speaker."""
-        return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn)
+        return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn,
+                                  self.window_mels(windows))
 
     def read_features(self, features: np.ndarray, speaker: SpeakerAdapter | None = None,
-                      learn: bool = True) -> np.ndarray:
-        """Probabilities (N, 7), uncalibrated, of windows' functionals (N, N_FEATURES), as `read_windows`."""
+                      learn: bool = True, mels: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities (N, 7), uncalibrated, of windows' functionals (N, N_FEATURES), as `read_windows`; with
+        the windows' `mels` and a log-mel reader, both readers' probabilities averaged, the log-mel reader's
+        weighing MEL_SHARE."""
         if speaker is None:
-            return self.predict(self.reference.normalise(features))
-        if learn:
-            speaker.hear(features)
-        return self.predict(speaker.normalise(features))
+            probs = self.predict(self.reference.normalise(features))
+        else:
+            if learn:
+                speaker.hear(features)
+            probs = self.predict(speaker.normalise(features))
+        if mels is not None and self.mel_model is not None:
+            probs = (1 - MEL_SHARE) * probs + MEL_SHARE * self.predict_mels(mels)
+        return probs
 
     def warm_up(self) -> None:
         """Run the whole path once, so the first real reading pays for neither graph tracing nor librosa's
@@ -171,8 +215,9 @@ class VoiceModel:
         if len(spans) > max_windows:  # spread the budget evenly over very long recordings
             keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
             spans, weights = [spans[i] for i in keep], weights[keep]
-        features = np.stack([functionals(audio[a:b]) for a, b in spans])
-        return HeardSpeech(features, weights, activity.voiced_seconds, duration)
+        windows = [audio[a:b] for a, b in spans]
+        features = np.stack([functionals(w) for w in windows])
+        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mels=self.window_mels(windows))
 
     def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None,
                    learn: bool = True) -> VoiceReading:
@@ -181,7 +226,7 @@ class VoiceModel:
         if heard.features is None:
             return VoiceReading(probs=None, speech_seconds=heard.speech_seconds, duration=heard.duration,
                                 reason=heard.reason)
-        probs = self.read_features(heard.features, speaker, learn)
+        probs = self.read_features(heard.features, speaker, learn, heard.mels)
         mean = self.calibration.apply((probs * heard.weights[:, None]).sum(0) / heard.weights.sum())
         return VoiceReading(probs=mean, speech_seconds=heard.speech_seconds, duration=heard.duration,
                             windows=len(heard.features))

@@ -143,7 +143,7 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     import keras
 
     from emotion.audio import load_audio
-    from emotion.voice import VoiceModel
+    from emotion.voice import MEL_SHARE, VoiceModel
 
     x = np.random.default_rng(0).normal(size=(4, N_FEATURES)).astype(np.float32)
     members = [keras.models.load_model(run / m / "checkpoint.keras").predict(x, verbose=0)
@@ -153,9 +153,16 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     assert {w.dtype for w in exported.weights} == {"float16", "float32"}  # hidden layers stored in float16
     probs = np.asarray(exported.predict(x, verbose=0), np.float32)
     assert np.allclose(probs, np.mean(members, axis=0), atol=5e-3)  # ... averaged in the exported one
+    assert [h["epoch"] for h in json.loads((run / "mel" / "state.json").read_text())["history"]] == [1, 2]
     model = VoiceModel(out)
+    assert model.mel_model is not None  # the log-mel reader, exported beside the model
     reading = model.read(load_audio(FIXTURES / "happy.flac"))
     assert reading.has_speech and reading.probs.shape == (7,) and np.isclose(reading.probs.sum(), 1, atol=1e-3)
+    heard = model.listen(load_audio(FIXTURES / "happy.flac"))
+    both = model.read_features(heard.features, mels=heard.mels)
+    alone = model.read_features(heard.features)
+    assert np.allclose(both, (1 - MEL_SHARE) * alone + MEL_SHARE * model.predict_mels(heard.mels), atol=1e-6)
+    assert not np.allclose(both, alone, atol=1e-4)
 
     # "adapted": each held-out speaker heard once, whole, then each of its clips read against it
     held = [c for c in collect_clips(data) if c.corpus == "emodb"]
@@ -333,3 +340,52 @@ def test_a_missing_corpus_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="urdu not found under"):
         collect_clips(root)
     assert {c.corpus for c in collect_clips(root, ("ravdess", "emodb"))} == {"ravdess", "emodb"}
+
+
+def test_without_the_mel_reader_no_log_mel_reader_is_left_beside_the_model(tmp_path, monkeypatch, keep_keras_policy):
+    from emotion.cli import build_parser
+    from emotion.train.voice import train_voice
+    from emotion.voice import VoiceModel, mel_path
+
+    monkeypatch.chdir(tmp_path)
+    data = _fake_corpora(tmp_path / "voice")
+    out = tmp_path / "voice.keras"
+    mel_path(out).write_bytes(b"an older run's reader")
+    train_voice(build_parser().parse_args(
+        ["train", "voice", "--data", str(data), "--run", str(tmp_path / "run"), "--out", str(out), "--epochs", "1",
+         "--batch-size", "8", "--held-out", "emodb", "--workers", "1", "--members", "1", "--no-mel-reader",
+         "--no-noisy-copy", "--no-room-copy", "--no-opus-copy"]))
+    assert not mel_path(out).exists() and VoiceModel(out).mel_model is None
+
+
+def test_log_mel_training_windows_are_whole_changed_and_balanced_over_emotions():
+    from emotion.train.voice_mel import changed, epoch_windows, random_window
+    from emotion.voice import N_FRAMES, N_MELS, fit_frames
+
+    rng = np.random.default_rng(0)
+    short = rng.normal(-40, 10, (120, N_MELS)).astype(np.float32)
+    assert fit_frames(short).shape == (N_FRAMES, N_MELS)
+    np.testing.assert_array_equal(fit_frames(short)[120:240], short)  # a short clip is repeated to fill the window
+    long = rng.normal(-40, 10, (900, N_MELS)).astype(np.float32)
+    assert random_window(long, rng).shape == (N_FRAMES, N_MELS)
+    x = np.stack([fit_frames(long)] * 8)
+    moved = changed(x, rng)
+    assert moved.shape == x.shape and not np.allclose(moved, x)
+    assert abs(float(moved.mean() - x.mean())) < 3  # shifts, EQ and masks, not a new loudness
+    # six clips of one emotion, two of another: drawn equally often all the same
+    mels = [[long] * 8, [short] * 8]
+    y = np.array([0] * 6 + [3] * 2)
+    windows, labels = epoch_windows(mels, y, 4000, rng)
+    assert windows.shape == (4000, N_FRAMES, N_MELS) and set(labels) == {0, 3}
+    assert 0.45 < np.mean(labels == 3) < 0.55
+
+
+def test_the_log_mel_reader_reads_a_window_into_probabilities_whatever_its_loudness(keep_keras_policy):
+    from emotion.train.voice_mel import build_mel_model
+    from emotion.voice import N_FRAMES, N_MELS
+
+    model = build_mel_model(width=16)
+    x = np.random.default_rng(1).normal(-40, 10, (3, N_FRAMES, N_MELS)).astype(np.float32)
+    probs = model.predict(x, verbose=0)
+    assert probs.shape == (3, len(EMOTIONS)) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    np.testing.assert_allclose(model.predict(x + 20, verbose=0), probs, atol=1e-4)  # each window standardised

@@ -10,9 +10,9 @@ from emotion.voice import WINDOW, VoiceModel, load_voice_model
 
 def warm(face: FaceModel, voice: VoiceModel) -> None:
     """Run every step once, so the first live frame and the first voice reading pay no start-up cost: the
-    detector and the face model (`face.warm_up`), the voice's functionals and network (`voice.warm_up`), the
-    speech gate and the rest of a reading (`voice.read` of noise), and reading against a speaker of one's own,
-    as the live page does."""
+    detector and the face model (`face.warm_up`), the voice's functionals, log-mel spectrogram and networks
+    (`voice.warm_up`), the speech gate and the rest of a reading (`voice.read` of noise), and reading against a
+    speaker of one's own, as the live page does."""
     face.warm_up()
     voice.warm_up()
     noise = np.random.default_rng(1).normal(0, 0.05, WINDOW).astype(np.float32)

@@ -10,9 +10,11 @@ voice heard alone as well as a voice it has got used to. `--members` networks ar
 seeds and exported as one model that averages them. Every training clip is also learnt from a copy with
 noise added, one in a reverberant room and one sent through the Opus codec (voice_features; `--no-noisy-copy`,
 `--no-room-copy`, `--no-opus-copy`; `--speed-copy` adds a copy tried on the choice split and not adopted: see
-the model card). Calm (RAVDESS) is neutral; EmoDB's boredom is left out. Resumable: run the same command again
-to continue. At the end the model is read through the app's own path on the choice and held-out clips, each
-clip alone and after hearing all of its speaker's clips, into run/final.json.
+the model card). Then the log-mel reader (voice_mel) is trained on the same clips and copies and saved beside
+the model (`<out>.mel.keras`; `--no-mel-reader` leaves it out). Calm (RAVDESS) is neutral; EmoDB's boredom is
+left out. Resumable: run the same command again to continue. At the end the model is read through the app's
+own path on the choice and held-out clips, each clip alone and after hearing all of its speaker's clips, into
+run/final.json.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from ..labels import EMOTIONS, INDEX
 from ..speaker import VoiceReference
 from .options import run_options
 from .voice_corpora import CORPORA, Clip, collect_clips, split_clips
-from .voice_features import COPY_HELP, clip_functionals
+from .voice_features import COPY_HELP, clip_functionals, clip_log_mels
 
 ADOPTED_COPIES = ("noisy", "room", "opus")  # the copies the trainer learns from unless told not to (model card)
 HEARD = (0, 1, 2, 4, 8, 16, None)  # how many of its speaker's clips a training clip is read against (None: all)
@@ -203,12 +205,38 @@ def copies_of(args: argparse.Namespace) -> list[str]:
     return [copy for copy in COPY_HELP if getattr(args, f"{copy}_copy", False)]
 
 
+def train_mel_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip], copies: list[str]):
+    """The log-mel reader (voice_mel), trained on windows of the `train` clips and of their `copies`; resumable
+    in run/mel."""
+    from .common import resumable_fit
+    from .voice_mel import compiled_mel_model, epoch_windows
+
+    position = {c.path: i for i, c in enumerate(clips)}
+    rows = [position[c.path] for c in train]
+    mels = [[every[i] for i in rows] for every in (clip_log_mels(clips, args.workers, copy)
+                                                   for copy in ["clean", *copies])]
+    y = np.array([INDEX[c.label] for c in train])
+    steps = max(1, len(train) // args.batch_size)
+    targets = np.eye(len(EMOTIONS), dtype=np.float32)
+
+    def build():
+        return compiled_mel_model(args.mel_width, args.mel_lr, steps * args.epochs, steps * args.warmup_epochs)
+
+    def fit(model, initial_epoch, callbacks):
+        for epoch in range(initial_epoch, args.epochs):
+            x, labels = epoch_windows(mels, y, steps * args.batch_size, np.random.default_rng([args.seed, 99, epoch]))
+            model.fit(x, targets[labels], batch_size=args.batch_size, shuffle=False, initial_epoch=epoch,
+                      epochs=epoch + 1, callbacks=callbacks, verbose=2)
+
+    return resumable_fit(args.run / "mel", build, fit, total_steps=steps * args.epochs)
+
+
 def train_voice(args: argparse.Namespace) -> dict:
     from ..runtime import import_tensorflow
 
     import_tensorflow()
 
-    from ..voice import reference_path
+    from ..voice import mel_path, reference_path
     from .common import resumable_fit, steps_per_epoch
 
     clips = collect_clips(args.data)
@@ -233,6 +261,17 @@ def train_voice(args: argparse.Namespace) -> dict:
         trained.append(resumable_fit(run, build, fit, total_steps=steps * args.epochs))
     export_voice(trained, x.shape[1], args.width, args.out)
     reference.save(reference_path(args.out))
+    if args.mel_reader:
+        import keras
+
+        from .common import export_float32
+        from .voice_mel import build_mel_model
+
+        keras.utils.set_random_seed(args.seed)
+        export_float32(train_mel_reader(args, clips, train, copies_of(args)), lambda: build_mel_model(args.mel_width),
+                       mel_path(args.out))
+    else:
+        mel_path(args.out).unlink(missing_ok=True)
     result = {"settings": {k: str(v) for k, v in vars(args).items() if k not in ("func",)},
               "choice": evaluate_clips(args.out, choice), "held_out": evaluate_clips(args.out, test)}
     (args.run / "final.json").write_text(json.dumps(result, indent=1))
@@ -264,6 +303,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_copy_options(parser, ADOPTED_COPIES)
     parser.add_argument("--members", type=int, default=5,
                         help="models trained from seeds seed, seed+1, ... whose probabilities are averaged")
+    parser.add_argument("--mel-reader", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train the log-mel reader, whose probabilities the app averages in (default: on)")
+    parser.add_argument("--mel-width", type=int, default=128, help="channels of the log-mel reader's convolutions")
+    parser.add_argument("--mel-lr", type=float, default=2e-3, help="peak learning rate of the log-mel reader")
 
 
 def main(args: argparse.Namespace) -> int:

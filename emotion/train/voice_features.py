@@ -119,34 +119,61 @@ def _clip_functionals(job: tuple[int, str, str]) -> np.ndarray:
     return functionals(COPIES[copy](speech_segment(path), index))
 
 
+def _clip_log_mel(job: tuple[int, str, str]) -> np.ndarray:
+    from ..voice import log_mel_frames
+
+    index, path, copy = job
+    return log_mel_frames(COPIES[copy](speech_segment(path), index)).astype(np.float16)
+
+
+def _computed(clips: list[Clip], copy: str, work, workers: int, what: str) -> list[np.ndarray]:
+    """`work((index, path, copy))` of every clip, in `workers` processes."""
+    # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
+    # the voice detector) can hang on a lock that no thread of the child will ever release.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    jobs, out = [(i, c.path, copy) for i, c in enumerate(clips)], []
+    try:
+        for i, f in enumerate(pool.map(work, jobs, chunksize=8) if pool else map(work, jobs)):
+            out.append(f)
+            if (i + 1) % 500 == 0:
+                print(f"  {copy} {what}: {i + 1}/{len(jobs)}", flush=True)
+    finally:
+        if pool:
+            pool.shutdown()
+    return out
+
+
+def _save(cache: Path, **arrays: np.ndarray) -> None:
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(cache)
+
+
 def clip_functionals(clips: list[Clip], workers: int = 2, copy: str = "clean") -> np.ndarray:
     """ComParE functionals (N, N_FEATURES) float32 of every clip's speech, or of one of its COPIES; cached."""
-    CACHE.mkdir(exist_ok=True)
     cache = cache_file(clips, copy)
     if cache.exists():
         with np.load(cache) as z:
             return z["features"]
-    # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
-    # the voice detector) can hang on a lock that no thread of the child will ever release.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
-    jobs, feats = [(i, c.path, copy) for i, c in enumerate(clips)], []
-    try:
-        results = pool.map(_clip_functionals, jobs, chunksize=8) if pool else map(_clip_functionals, jobs)
-        for i, f in enumerate(results):
-            feats.append(f)
-            if (i + 1) % 500 == 0:
-                print(f"  {copy} features: {i + 1}/{len(jobs)}", flush=True)
-    finally:
-        if pool:
-            pool.shutdown()
-    features = np.stack(feats).astype(np.float32)
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, features=features)
-    tmp.replace(cache)
+    features = np.stack(_computed(clips, copy, _clip_functionals, workers, "features")).astype(np.float32)
+    _save(cache, features=features)
     return features
 
 
-def cache_file(clips: list[Clip], copy: str = "clean") -> Path:
-    """Where the features of a clip list (or of one of its COPIES) are cached."""
+def clip_log_mels(clips: list[Clip], workers: int = 2, copy: str = "clean") -> list[np.ndarray]:
+    """Log-mel spectrograms (frames_i, N_MELS) float16 of every clip's speech, or of one of its COPIES; cached."""
+    cache = cache_file(clips, copy, "voicemel")
+    if not cache.exists():
+        mels = _computed(clips, copy, _clip_log_mel, workers, "log-mels")
+        _save(cache, frames=np.concatenate(mels), offsets=np.cumsum([0] + [len(m) for m in mels]))
+    with np.load(cache) as z:
+        frames, offsets = z["frames"], z["offsets"]
+    return [frames[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def cache_file(clips: list[Clip], copy: str = "clean", kind: str = "voicefunc") -> Path:
+    """Where the features of a clip list (or of one of its COPIES) are cached: `kind` voicefunc (functionals) or
+    voicemel (log-mel spectrograms)."""
+    CACHE.mkdir(exist_ok=True)
     key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
-    return CACHE / f"voicefunc{'' if copy == 'clean' else '_' + copy}_{key}.npz"
+    return CACHE / f"{kind}{'' if copy == 'clean' else '_' + copy}_{key}.npz"
