@@ -73,3 +73,18 @@ def test_calibrate_needs_every_ravdess_fold(tmp_path, monkeypatch):
                                       "--calibrate", str(tmp_path / "voice.keras")])
     with pytest.raises(SystemExit, match="every RAVDESS fold"):
         voice_cv.main()
+
+
+def test_the_choice_readings_are_the_mean_over_the_fold_models(tmp_path):
+    def part(ravdess: float, urdu: float) -> dict:
+        return {"ravdess": {"accuracy": ravdess}, "urdu": {"accuracy": urdu}}
+
+    for i, (alone, adapted) in enumerate([((0.6, 0.5), (0.7, 0.3)), ((0.8, 0.4), (0.9, 0.5))]):
+        (tmp_path / f"fold{i}").mkdir()
+        (tmp_path / f"fold{i}" / "final.json").write_text(json.dumps(
+            {"choice": {**part(*alone), "adapted": part(*adapted)}, "held_out": {}}))
+    (tmp_path / "unfinished").mkdir()
+    line = voice_cv.choice_readings(tmp_path)
+    assert "mean of 2 fold models" in line
+    assert "RAVDESS 17-20 70.0% alone / 80.0% adapted, Urdu 45.0% / 40.0%" in line
+    assert voice_cv.choice_readings(tmp_path / "unfinished") == "(no fold model read the choice speakers)"
