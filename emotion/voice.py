@@ -147,6 +147,8 @@ class VoiceModel:
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
         self.mel_model = None
         if mel_path(path).exists():
+            from . import layers  # noqa: F401  (registers the custom layers used in the file)
+
             self.mel_model = keras.models.load_model(mel_path(path), compile=False)
             spec = tf.TensorSpec([None, N_FRAMES, N_MELS], tf.float32)
             self._call_mel = tf.function(lambda x: self.mel_model(x, training=False), input_signature=[spec])

@@ -118,3 +118,16 @@ def test_the_voice_model_applies_the_calibration_stored_beside_it(voice_model, s
         raw, sharp = raw_model.read_heard(heard).probs, calibrated.read_heard(heard).probs
         np.testing.assert_allclose(sharp, calibration.apply(raw), atol=1e-5)
         assert sharp.argmax() == raw.argmax() and sharp.max() > raw.max()  # same label, surer
+
+
+def test_a_fresh_process_loads_the_voice_model_with_its_log_mel_reader():
+    """The log-mel reader's custom layer must be registered by VoiceModel itself, not by an earlier import."""
+    import subprocess
+    import sys
+
+    code = ("from emotion.voice import VoiceModel, VOICE_WEIGHTS; m = VoiceModel(VOICE_WEIGHTS); "
+            "print(m.mel_model is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=WEIGHTS.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("True")
