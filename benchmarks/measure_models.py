@@ -70,7 +70,8 @@ def voice_cross_validated() -> dict:
         print(f"warning: {VOICE_CV} is missing: run benchmarks/voice_cv.py first", file=sys.stderr)
         return {}
     cv = json.loads(VOICE_CV.read_text())
-    names = {"ravdess_cv": "RAVDESS actors 01-16, 4 speaker folds", "emodb_loco": "EmoDB left out (German)"}
+    names = {"ravdess_cv": "RAVDESS actors it never heard (01-16, 4 speaker folds)",
+             "emodb_loco": "EmoDB left out (German)"}
     out = {}
     for key, m in cv.items():
         base = key.removesuffix("_adapted")

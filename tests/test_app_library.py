@@ -134,6 +134,11 @@ def test_model_accuracy_is_read_from_metrics_json_or_not_measured(tmp_path):
                                 "voice": {"note": "no accuracy"}}))
     assert model_info.describe("face", path) == "accuracy 68.1% (macro F1 0.655) on FER2013 PublicTest"
     assert model_info.describe("voice", path) == "not measured yet"
+    path.write_text(json.dumps({"voice": {"accuracy": 0.66, "data": "the choice speakers"},
+                                "voice_ravdess_cv": {"accuracy": 0.6385, "macro_f1": 0.6306,
+                                                     "data": "RAVDESS actors it never heard"}}))
+    # the voice's figure is the cross-validated one, never the choice speakers'
+    assert model_info.describe("voice", path) == "accuracy 63.8% (macro F1 0.631) on RAVDESS actors it never heard"
     path.write_text("{broken")
     assert model_info.measured(path) == {}
 
