@@ -1,7 +1,7 @@
 """How the voice reads speakers it never heard when the recording is noisy or reverberant (issue 29: robust to new
 speakers and rooms), for the cross-validation fold models of one or more recipes.
 
-    python benchmarks/voice_robustness.py --runs runs/cv8 runs/cv7
+    python benchmarks/voice_robustness.py --runs runs/cv9 runs/cv8
 
 Each fold model of a run (`benchmarks/voice_cv.py`: RAVDESS actors 01-04 ... 13-16, and EmoDB) reads the clips
 of the speakers it never heard through the app's own path (the speech gate, then the model), each clip alone:
