@@ -49,7 +49,7 @@ def main() -> int:
             continue
         parts.append((c.corpus, INDEX[c.label], model.read_features(h.features),
                       model.read_features(h.features, speakers[c.speaker], learn=False),
-                      model.predict_mels(h.mels), h.weights))
+                      h.mel_probs, h.weights))
 
     def accuracy(corpus: str, share: float, adapted: bool) -> tuple[float, int]:
         rows = [p for p in parts if p[0] == corpus]

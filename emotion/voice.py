@@ -62,7 +62,7 @@ class HeardSpeech:
     speech_seconds: float
     duration: float
     reason: str = ""  # why there is no speech
-    mels: np.ndarray | None = None  # (windows, N_FRAMES, N_MELS) log-mel, for a model with a log-mel reader
+    mel_probs: np.ndarray | None = None  # (windows, 7): the log-mel reader's, which does not adapt to the speaker
 
 
 def log_mel_frames(audio: np.ndarray) -> np.ndarray:
@@ -171,30 +171,32 @@ class VoiceModel:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         return self._call_mel(x).numpy().astype(np.float32)
 
-    def window_mels(self, windows: list[np.ndarray]) -> np.ndarray | None:
-        """The log-mel windows of audio windows, when the model has a log-mel reader (else None)."""
-        return np.stack([log_mel_window(w) for w in windows]) if self.mel_model is not None else None
+    def read_mels(self, windows: list[np.ndarray]) -> np.ndarray | None:
+        """The log-mel reader's probabilities (N, 7), uncalibrated, of audio windows; None without a reader."""
+        if self.mel_model is None:
+            return None
+        return self.predict_mels(np.stack([log_mel_window(w) for w in windows]))
 
     def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None,
                      learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
         (who hears them first, unless `learn` is False) or else the average training speaker."""
         return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn,
-                                  self.window_mels(windows))
+                                  self.read_mels(windows))
 
     def read_features(self, features: np.ndarray, speaker: SpeakerAdapter | None = None,
-                      learn: bool = True, mels: np.ndarray | None = None) -> np.ndarray:
+                      learn: bool = True, mel_probs: np.ndarray | None = None) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of windows' functionals (N, N_FEATURES), as `read_windows`; with
-        the windows' `mels` and a log-mel reader, both readers' probabilities averaged, the log-mel reader's
-        weighing MEL_SHARE."""
+        the log-mel reader's probabilities of the same windows (`read_mels`), both averaged, the log-mel
+        reader's weighing MEL_SHARE."""
         if speaker is None:
             probs = self.predict(self.reference.normalise(features))
         else:
             if learn:
                 speaker.hear(features)
             probs = self.predict(speaker.normalise(features))
-        if mels is not None and self.mel_model is not None:
-            probs = (1 - MEL_SHARE) * probs + MEL_SHARE * self.predict_mels(mels)
+        if mel_probs is not None:
+            probs = (1 - MEL_SHARE) * probs + MEL_SHARE * mel_probs
         return probs
 
     def warm_up(self) -> None:
@@ -219,7 +221,7 @@ class VoiceModel:
             spans, weights = [spans[i] for i in keep], weights[keep]
         windows = [audio[a:b] for a, b in spans]
         features = np.stack([functionals(w) for w in windows])
-        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mels=self.window_mels(windows))
+        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mel_probs=self.read_mels(windows))
 
     def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None,
                    learn: bool = True) -> VoiceReading:
@@ -228,7 +230,7 @@ class VoiceModel:
         if heard.features is None:
             return VoiceReading(probs=None, speech_seconds=heard.speech_seconds, duration=heard.duration,
                                 reason=heard.reason)
-        probs = self.read_features(heard.features, speaker, learn, heard.mels)
+        probs = self.read_features(heard.features, speaker, learn, heard.mel_probs)
         mean = self.calibration.apply((probs * heard.weights[:, None]).sum(0) / heard.weights.sum())
         return VoiceReading(probs=mean, speech_seconds=heard.speech_seconds, duration=heard.duration,
                             windows=len(heard.features))

@@ -143,7 +143,7 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     import keras
 
     from emotion.audio import load_audio
-    from emotion.voice import MEL_SHARE, VoiceModel
+    from emotion.voice import MEL_SHARE, WINDOW, VoiceModel, log_mel_window
 
     x = np.random.default_rng(0).normal(size=(4, N_FEATURES)).astype(np.float32)
     members = [keras.models.load_model(run / m / "checkpoint.keras").predict(x, verbose=0)
@@ -158,11 +158,17 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     assert model.mel_model is not None  # the log-mel reader, exported beside the model
     reading = model.read(load_audio(FIXTURES / "happy.flac"))
     assert reading.has_speech and reading.probs.shape == (7,) and np.isclose(reading.probs.sum(), 1, atol=1e-3)
-    heard = model.listen(load_audio(FIXTURES / "happy.flac"))
-    both = model.read_features(heard.features, mels=heard.mels)
+    audio = load_audio(FIXTURES / "happy.flac")
+    heard = model.listen(audio)
+    assert heard.mel_probs.shape == (len(heard.features), 7) and np.allclose(heard.mel_probs.sum(1), 1, atol=1e-4)
+    np.testing.assert_allclose(model.read_mels([audio[:WINDOW]]), model.predict_mels(log_mel_window(audio[:WINDOW])),
+                               atol=1e-6)
+    both = model.read_features(heard.features, mel_probs=heard.mel_probs)
     alone = model.read_features(heard.features)
-    assert np.allclose(both, (1 - MEL_SHARE) * alone + MEL_SHARE * model.predict_mels(heard.mels), atol=1e-6)
+    assert np.allclose(both, (1 - MEL_SHARE) * alone + MEL_SHARE * heard.mel_probs, atol=1e-6)
     assert not np.allclose(both, alone, atol=1e-4)
+    assert np.allclose(model.read_heard(heard).probs, model.calibration.apply(
+        (both * heard.weights[:, None]).sum(0) / heard.weights.sum()), atol=1e-5)
 
     # "adapted": each held-out speaker heard once, whole, then each of its clips read against it
     held = [c for c in collect_clips(data) if c.corpus == "emodb"]
