@@ -85,15 +85,10 @@ def speaker_views(features: np.ndarray, speakers: np.ndarray, reference: VoiceRe
 
 
 def compiled_voice_model(n_features: int, width: int, lr: float, total_steps: int, warmup_steps: int):
-    """A new voice model compiled as the trainer trains it (AdamW on a cosine schedule, label smoothing 0.1)."""
-    import keras
+    """A new voice model compiled as the trainer trains it (common.compiled_as_voice_trains)."""
+    from .common import compiled_as_voice_trains
 
-    from .common import cosine_schedule
-
-    model = build_voice_model(n_features, width)
-    opt = keras.optimizers.AdamW(cosine_schedule(lr, total_steps, warmup_steps), weight_decay=0.05)
-    model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
-    return model
+    return compiled_as_voice_trains(build_voice_model(n_features, width), lr, total_steps, warmup_steps)
 
 
 def sample_weights(y: np.ndarray, speakers: np.ndarray, speaker_power: float = 0.0) -> np.ndarray:
@@ -208,8 +203,8 @@ def copies_of(args: argparse.Namespace) -> list[str]:
 def train_mel_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip], copies: list[str]):
     """The log-mel reader (voice_mel), trained on windows of the `train` clips and of their `copies`; resumable
     in run/mel."""
-    from .common import resumable_fit
-    from .voice_mel import compiled_mel_model, epoch_windows
+    from .common import compiled_as_voice_trains, resumable_fit
+    from .voice_mel import build_mel_model, epoch_windows
 
     position = {c.path: i for i, c in enumerate(clips)}
     rows = [position[c.path] for c in train]
@@ -220,7 +215,8 @@ def train_mel_reader(args: argparse.Namespace, clips: list[Clip], train: list[Cl
     targets = np.eye(len(EMOTIONS), dtype=np.float32)
 
     def build():
-        return compiled_mel_model(args.mel_width, args.mel_lr, steps * args.epochs, steps * args.warmup_epochs)
+        return compiled_as_voice_trains(build_mel_model(args.mel_width), args.mel_lr, steps * args.epochs,
+                                        steps * args.warmup_epochs)
 
     def fit(model, initial_epoch, callbacks):
         for epoch in range(initial_epoch, args.epochs):

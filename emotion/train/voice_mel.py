@@ -86,14 +86,3 @@ def epoch_windows(mels: list[list[np.ndarray]], y: np.ndarray, n: int,
     x = np.stack([random_window(mels[int(rng.integers(len(mels)))][i].astype(np.float32), rng) for i in picks])
     return changed(x, rng), y[picks]
 
-
-def compiled_mel_model(width: int, lr: float, total_steps: int, warmup_steps: int):
-    """A new log-mel network compiled as the trainer trains it (AdamW on a cosine schedule, label smoothing 0.1)."""
-    import keras
-
-    from .common import cosine_schedule
-
-    model = build_mel_model(width)
-    opt = keras.optimizers.AdamW(cosine_schedule(lr, total_steps, warmup_steps), weight_decay=0.05)
-    model.compile(opt, keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
-    return model
