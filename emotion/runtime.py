@@ -1,4 +1,5 @@
-"""Importing TensorFlow (and Keras on it) once, quietly: its C++ start-up lines are noise to a user."""
+"""Importing TensorFlow (and Keras on it) once, quietly: its C++ start-up lines are noise to a user; and loading
+a saved Keras model to compute in float32 on this CPU."""
 from __future__ import annotations
 
 import os
@@ -33,3 +34,31 @@ def import_keras():
     import keras
 
     return keras
+
+
+def _float32_policies(config):
+    """A Keras config with every layer's dtype policy made float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return {key: _float32_policies(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_policies(value) for value in config]
+    return config
+
+
+def load_float32(path):
+    """A saved Keras model, computing in float32 whatever dtype policy its layers were saved with. A model stored
+    with float16 layers (small files) otherwise computes in float16, which a CPU without native float16 matrix
+    kernels emulates, far slower (benchmarks/RESULTS-speed.md)."""
+    import numpy as np
+
+    keras = import_keras()
+    model = keras.models.load_model(path, compile=False)
+    config = model.get_config()
+    plain_config = _float32_policies(config)
+    if plain_config == config:
+        return model
+    plain = model.__class__.from_config(plain_config)
+    plain.set_weights([np.asarray(w, v.dtype) for w, v in zip(model.get_weights(), plain.weights)])
+    return plain

@@ -128,10 +128,9 @@ class VoiceModel:
     spectrogram are averaged in (MEL_SHARE). `read` takes a whole recording."""
 
     def __init__(self, path: Path = VOICE_WEIGHTS):
-        from .runtime import import_tensorflow
+        from .runtime import import_tensorflow, load_float32
 
         tf = import_tensorflow()
-        import keras
 
         from .calibration import load_calibration
 
@@ -140,7 +139,7 @@ class VoiceModel:
         if not reference_path(path).exists():
             raise FileNotFoundError(f"the voice model's reference speaker not found at {reference_path(path)}")
         self.path = Path(path)
-        self.model = keras.models.load_model(path, compile=False)
+        self.model = load_float32(path)  # its hidden layers are stored in float16, to keep the file small
         self.reference = VoiceReference.load(reference_path(path))
         self.calibration = load_calibration(self.path)  # identity when the model has none
         spec = tf.TensorSpec([None, N_FEATURES], tf.float32)
@@ -149,7 +148,7 @@ class VoiceModel:
         if mel_path(path).exists():
             from . import layers  # noqa: F401  (registers the custom layers used in the file)
 
-            self.mel_model = keras.models.load_model(mel_path(path), compile=False)
+            self.mel_model = load_float32(mel_path(path))
             spec = tf.TensorSpec([None, N_FRAMES, N_MELS], tf.float32)
             self._call_mel = tf.function(lambda x: self.mel_model(x, training=False), input_signature=[spec])
 

@@ -131,3 +131,16 @@ def test_a_fresh_process_loads_the_voice_model_with_its_log_mel_reader():
                          cwd=WEIGHTS.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("True")
+
+
+def test_the_voice_network_computes_in_float32_and_reads_as_stored(voice_model):
+    """The committed file keeps its hidden layers in float16 (small); computed in float16, a CPU without native
+    float16 kernels emulates them, about 60 times slower. Loaded for the app, it computes in float32 and reads the
+    same."""
+    import keras
+
+    stored = keras.models.load_model(voice_model.path, compile=False)
+    assert "float16" in {w.dtype for w in stored.weights}  # what makes the file small
+    assert {w.dtype for w in voice_model.model.weights} == {"float32"}
+    x = np.random.default_rng(0).normal(size=(8, stored.input_shape[-1])).astype(np.float32)
+    np.testing.assert_allclose(voice_model.predict(x), np.asarray(stored.predict(x, verbose=0), np.float32), atol=2e-3)
