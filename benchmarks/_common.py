@@ -18,6 +18,9 @@ if str(ROOT) not in sys.path:
 CHROMIUM = "/usr/bin/chromium"  # the browser the app benchmarks drive (Debian's chromium)
 PHOTO_CACHE = ROOT / ".cache" / "photos"  # the photos fetch_photos.py downloads
 PHOTO_TRUTH = Path(__file__).resolve().parent / "photos_truth.json"  # their face boxes and checksums
+# The voice's choice split: the speakers recipes, shares and epochs are chosen on (never trained on, never reported
+# as a result): RAVDESS actors 17-20 and seven Urdu speaker codes.
+CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"
 
 
 def load_note() -> str:

@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import CHOICE  # noqa: E402
 from emotion.calibration import Calibration, expected_calibration_error, fit_calibration  # noqa: E402
 from emotion.evaluate import metrics  # noqa: E402
 from emotion.labels import INDEX  # noqa: E402
@@ -38,7 +39,6 @@ from emotion.labels import INDEX  # noqa: E402
 RAVDESS_FOLDS = {"ravdess_01-04": "ravdess:1-4", "ravdess_05-08": "ravdess:5-8", "ravdess_09-12": "ravdess:9-12",
                  "ravdess_13-16": "ravdess:13-16"}
 CORPUS_FOLDS = {"emodb": "emodb"}
-CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"
 
 
 def train_fold(runs: Path, name: str, held_out: str, extra: list[str]) -> dict:

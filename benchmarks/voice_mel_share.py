@@ -17,13 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import load_note  # noqa: E402
+from _common import CHOICE, load_note  # noqa: E402
 from emotion.audio import load_audio  # noqa: E402
 from emotion.labels import INDEX  # noqa: E402
 from emotion.train.voice_corpora import collect_clips, split_clips  # noqa: E402
 from emotion.voice import MEL_SHARE, VoiceModel  # noqa: E402
 
-CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 

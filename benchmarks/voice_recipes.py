@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_note
+from _common import CHOICE, load_note
 from emotion.labels import INDEX
 from emotion.speaker import VoiceReference
 from emotion.train.voice import add_copy_options, compiled_voice_model, copies_of, fit_epoch, training_rows
 from emotion.train.voice_corpora import collect_clips, split_clips
 from emotion.train.voice_features import COPY_HELP, clip_functionals
 
-CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"
 # (width, epochs, peak learning rate, prior) of each recipe tried
 RECIPES = [(512, 30, 1e-3, 4), (256, 30, 1e-3, 4), (1024, 30, 1e-3, 4), (512, 15, 1e-3, 4), (512, 60, 1e-3, 4),
            (512, 30, 3e-4, 4), (512, 30, 1e-3, 8), (512, 30, 1e-3, 2)]
