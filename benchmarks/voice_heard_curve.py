@@ -39,6 +39,9 @@ def main() -> int:
           f"Model: {args.voice_model}. Draws: {args.draws}.\n")
     print("| clips heard first (k) | speech heard (s, mean) | " + " | ".join(corpora) + " |")
     print("|---|---|" + "---|" * len(corpora))
+    others_of = [[j for j, c in enumerate(choice)  # each clip's speaker's other clips that hold speech
+                  if c.speaker == clip.speaker and j != i and heard[j].features is not None]
+                 for i, clip in enumerate(choice)]
     alone = {corpus: np.mean([h.features is not None and model.read_heard(h).label == c.label
                               for c, h in zip(choice, heard) if c.corpus == corpus]) for corpus in corpora}
     print("| alone | - | " + " | ".join(f"{100 * alone[corpus]:.1f}%" for corpus in corpora) + " |")
@@ -47,9 +50,7 @@ def main() -> int:
         seconds = []
         for draw in range(args.draws if k != 0 and k is not None else 1):
             rng = np.random.default_rng([draw, k or 0])
-            for i, (clip, speech) in enumerate(zip(choice, heard)):
-                others = [j for j, c in enumerate(choice)
-                          if c.speaker == clip.speaker and j != i and heard[j].features is not None]
+            for clip, speech, others in zip(choice, heard, others_of):
                 pick = others if k is None else list(rng.choice(others, min(k, len(others)), replace=False))
                 speaker = model.new_speaker()
                 for j in pick:
