@@ -19,7 +19,13 @@ sys.path.insert(0, "benchmarks")
 from _common import CHOICE  # noqa: E402
 from emotion.labels import EMOTIONS, INDEX  # noqa: E402
 from emotion.speaker import VoiceReference  # noqa: E402
-from emotion.train.voice import ADOPTED_COPIES, sample_weights, speaker_views, training_rows  # noqa: E402
+from emotion.train.voice import (  # noqa: E402
+    ADOPTED_COPIES,
+    build_voice_model,
+    sample_weights,
+    speaker_views,
+    training_rows,
+)
 from emotion.train.voice_corpora import collect_clips, split_clips  # noqa: E402
 from emotion.train.voice_features import clip_functionals  # noqa: E402
 
@@ -65,19 +71,18 @@ def main() -> int:
             return reverse(v)
 
     def build():
-        inputs = keras.Input((x.shape[1],))
-        h = layers.Dropout(0.2)(inputs)
-        h = layers.Dense(256, activation="relu", name="hidden")(h)
-        d = layers.Dropout(0.5)(h)
-        outs = {"emotion": layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(d)}
+        """The committed network (build_voice_model) with the variant's heads on its hidden layer."""
+        base = build_voice_model(x.shape[1])
+        hidden, dropped = base.get_layer("hidden").output, base.get_layer("drop_hidden").output
+        outs = {"emotion": base.output}
         if a.variant == "adv":
-            g = GradientReversal()(h)
+            g = GradientReversal()(hidden)
             g = layers.Dense(128, activation="relu")(g)
             outs["speaker"] = layers.Dense(len(spk_names), activation="softmax", name="speaker")(g)
         if a.variant == "av":
-            outs["arousal"] = layers.Dense(1, activation="sigmoid", name="arousal")(d)
-            outs["valence"] = layers.Dense(1, activation="sigmoid", name="valence")(d)
-        return keras.Model(inputs, outs)
+            outs["arousal"] = layers.Dense(1, activation="sigmoid", name="arousal")(dropped)
+            outs["valence"] = layers.Dense(1, activation="sigmoid", name="valence")(dropped)
+        return keras.Model(base.input, outs)
 
     def scores(alone, adapted):
         return ", ".join(f"{name} {c}: {np.mean(p.argmax(1)[corpus == c] == yc[corpus == c]):.1%}"

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
 
-CHOICE = "ravdess:17-20+urdu:SM1,SM3,SM7,SM20,SM23,SF11,SM27"  # benchmarks/_common.CHOICE
-HEARD = (0, 1, 2, 4, 8, 16, None)
-PRIOR = 4.0
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import CHOICE  # noqa: E402
+from emotion.speaker import VoiceReference  # noqa: E402
+from emotion.train.voice import HEARD  # noqa: E402
+
+PRIOR = VoiceReference.prior  # windows of a speaker that weigh as much as the average training speaker
 
 
 def choice_readings(path=Path(".cache/choice_read.pkl")):
@@ -81,27 +85,15 @@ def build_cnn(width=128, dropout=0.4):
 
 
 def build_plain(width=128, dropout=0.4):
-    """build_mel_model without the whole-window standardisation (the input comes level-removed)."""
+    """build_mel_model without its whole-window standardisation (the input comes level-removed)."""
     import keras
-    from keras import layers
 
-    from emotion.labels import EMOTIONS
-    from emotion.train.blocks import classifier_head
-    from emotion.train.voice_mel import TDNN_LAYERS
-    from emotion.voice import N_FRAMES, N_MELS
+    from emotion.train.voice_mel import build_mel_model
 
-    inputs = keras.Input((N_FRAMES, N_MELS), name="log_mel")
-    x = inputs
-    for i, (kernel, dilation) in enumerate(TDNN_LAYERS):
-        x = layers.Conv1D(width, kernel, dilation_rate=dilation, padding="same", use_bias=False, name=f"tdnn{i}")(x)
-        x = layers.BatchNormalization(name=f"tdnn_bn{i}")(x)
-        x = layers.Activation("relu", name=f"tdnn_relu{i}")(x)
-    x = layers.Conv1D(width * 3 // 2, 1, use_bias=False, name="tdnn_mix")(x)
-    x = layers.BatchNormalization(name="tdnn_bn_mix")(x)
-    x = layers.Activation("relu", name="tdnn_relu_mix")(x)
-    x = layers.Concatenate(name="pool_time")([layers.GlobalAveragePooling1D(name="time_mean")(x),
-                                              layers.GlobalMaxPooling1D(name="time_max")(x)])
-    return keras.Model(inputs, classifier_head(x, 128, dropout, len(EMOTIONS)))
+    full = build_mel_model(width, dropout)
+    after_standardising = keras.Model(full.get_layer("standardize").output, full.output)
+    inputs = keras.Input(full.input_shape[1:], name="log_mel")
+    return keras.Model(inputs, after_standardising(inputs))
 
 
 def train(variant: str, out: Path, epochs: int = 30, seed: int = 0, width: int = 128, lr: float = 2e-3,
