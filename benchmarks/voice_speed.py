@@ -5,7 +5,8 @@
     python benchmarks/voice_speed.py --voice-model runs/x/voice.keras   # a candidate (reference beside it)
 
 A 3 s window is timed step by step: the speech gate, the ComParE functionals (openSMILE), the z-scores against
-a speaker, the network, the log-mel spectrogram and the log-mel reader (when the model has one), and the whole
+a speaker, the network, the log-mel spectrogram and the log-mel reader, the encoder's frames and the encoder
+reader (each when the model has it), and the whole
 `VoiceModel.read` (alone, and against a speaker as the live page reads).
 
 The speech is the committed eSpeak fixtures (tests/fixtures/speech*), tiled with short pauses and a
@@ -26,7 +27,7 @@ import numpy as np
 from _common import ROOT, load_note
 from emotion.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from emotion.speech import detect_speech  # noqa: E402
-from emotion.voice import VOICE_WEIGHTS, WINDOW, load_voice_model, log_mel_window  # noqa: E402
+from emotion.voice import VOICE_WEIGHTS, WINDOW, encoder_window, load_voice_model, log_mel_window  # noqa: E402
 from emotion.voice_functionals import functionals  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -80,6 +81,11 @@ def main() -> None:
         spectrogram, mel = timed(lambda: log_mel_window(window), args.repeats)
         mel_net, _ = timed(lambda: model.predict_mels(mel[None]), args.repeats)
         mel_rows = [("3 s window: log-mel spectrogram", spectrogram), ("3 s window: log-mel reader", mel_net)]
+    if model.encoder_model is not None:
+        frames, _ = timed(lambda: encoder_window(window), args.repeats)
+        encoder, _ = timed(lambda: model.read_encoder([window]), args.repeats)
+        mel_rows += [("3 s window: encoder's mel frames", frames),
+                     ("3 s window: encoder reader (its mel frames included)", encoder)]
     total, reading = timed(lambda: model.read(window), args.repeats)
     live, _ = timed(lambda: model.read(window, speaker=speaker), args.repeats)
     rows += [("3 s window: speech gate", gate), ("3 s window: ComParE functionals (openSMILE)", feats),

@@ -17,3 +17,14 @@ class PerImageStandardize(keras.layers.Layer):
         mean = ops.mean(x, axis=axes, keepdims=True)
         std = ops.std(x, axis=axes, keepdims=True)
         return (x - mean) / ops.maximum(std, 1.0)
+
+
+@keras.saving.register_keras_serializable(package="moodlens")
+class MeanAndSpread(keras.layers.Layer):
+    """The mean and standard deviation over time of a sequence (batch, time, units) -> (batch, 2 * units)."""
+
+    def call(self, x):
+        return ops.concatenate([ops.mean(x, axis=1), ops.std(x, axis=1)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 2 * input_shape[-1])

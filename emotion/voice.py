@@ -13,6 +13,7 @@ from .paths import VOICE_WEIGHTS
 from .readings import Reading
 from .speaker import SpeakerAdapter, VoiceReference
 from .speech import HOP, SpeechActivity, beat_strength, detect_speech
+from .voice_encoder import N_BANDS, encoder_frames
 from .voice_functionals import N_FEATURES, functionals
 
 WINDOW_SECONDS = 3.0
@@ -20,7 +21,11 @@ WINDOW = int(WINDOW_SECONDS * SAMPLE_RATE)
 N_MELS = 64
 N_FRAMES = WINDOW // HOP  # 300 frames of 10 ms in a window
 MIN_WINDOW_SPEECH = 0.3  # seconds of voiced speech a window needs to be read
-MEL_SHARE = 0.3  # the log-mel reader's share of a window's probabilities (chosen on the choice split: model card)
+# The readers' shares of a window's probabilities, the functionals network weighing the rest (chosen together on
+# the choice split: model card).
+MEL_SHARE = 0.2  # the log-mel reader's
+ENCODER_SHARE = 0.3  # the encoder reader's
+ENCODER_BATCH = 16  # windows per call of the encoder reader
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +68,7 @@ class HeardSpeech:
     duration: float
     reason: str = ""  # why there is no speech
     mel_probs: np.ndarray | None = None  # (windows, 7): the log-mel reader's, which does not adapt to the speaker
+    encoder_probs: np.ndarray | None = None  # (windows, 7): the encoder reader's, which does not adapt either
 
 
 def log_mel_frames(audio: np.ndarray) -> np.ndarray:
@@ -86,6 +92,20 @@ def fit_frames(mel: np.ndarray, start: int = 0, length: int = N_FRAMES) -> np.nd
 def log_mel_window(segment: np.ndarray) -> np.ndarray:
     """The log-mel window (N_FRAMES, N_MELS) of up to 3 s of audio, as the log-mel reader takes it."""
     return fit_frames(log_mel_frames(segment))
+
+
+def encoder_window(segment: np.ndarray) -> np.ndarray:
+    """The encoder's mel window (N_FRAMES, N_BANDS) of up to 3 s of audio, as the encoder reader takes it."""
+    return fit_frames(encoder_frames(segment))
+
+
+def speech_windows(audio: np.ndarray) -> list[np.ndarray]:
+    """The 3 s windows the app reads of a recording's speech (`speech_spans`); the whole recording as one
+    window when the speech gate finds no speech in it."""
+    activity = detect_speech(audio)
+    if not activity.has_speech:
+        return [audio[:WINDOW]]
+    return [audio[a:b] for a, b in speech_spans(activity)[0]]
 
 
 def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -121,11 +141,28 @@ def mel_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".mel.keras")
 
 
+def encoder_path(model_path: Path) -> Path:
+    """Where a voice model's encoder reader is stored, when it has one: beside it, `<model>.encoder.keras`."""
+    return Path(model_path).with_suffix(".encoder.keras")
+
+
+def blended(functionals_probs: np.ndarray, mel_probs: np.ndarray | None = None,
+            encoder_probs: np.ndarray | None = None) -> np.ndarray:
+    """A window's probabilities: the readers' that are there, weighing MEL_SHARE and ENCODER_SHARE, and the
+    functionals network's the rest."""
+    probs, rest = 0.0, 1.0
+    for reader, share in ((mel_probs, MEL_SHARE), (encoder_probs, ENCODER_SHARE)):
+        if reader is not None:
+            probs, rest = probs + share * reader, rest - share
+    return probs + rest * functionals_probs
+
+
 class VoiceModel:
     """The trained voice model: the ComParE functionals of each 3 s speech window, as z-scores against the
     speaker (a `SpeakerAdapter` that has heard them) or the average training speaker, through a small network;
     when the model has a log-mel reader beside it (`mel_path`), its probabilities for the window's log-mel
-    spectrogram are averaged in (MEL_SHARE). `read` takes a whole recording."""
+    spectrogram are averaged in (MEL_SHARE), and likewise the encoder reader's (`encoder_path`, ENCODER_SHARE).
+    `read` takes a whole recording."""
 
     def __init__(self, path: Path = VOICE_WEIGHTS):
         from .runtime import import_tensorflow, load_float32
@@ -144,13 +181,20 @@ class VoiceModel:
         self.calibration = load_calibration(self.path)  # identity when the model has none
         spec = tf.TensorSpec([None, N_FEATURES], tf.float32)
         self._call = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+        from . import layers  # noqa: F401  (registers the custom layers used in the readers' files)
+
         self.mel_model = None
         if mel_path(path).exists():
-            from . import layers  # noqa: F401  (registers the custom layers used in the file)
-
             self.mel_model = load_float32(mel_path(path))
             spec = tf.TensorSpec([None, N_FRAMES, N_MELS], tf.float32)
             self._call_mel = tf.function(lambda x: self.mel_model(x, training=False), input_signature=[spec])
+        self.encoder_model = None
+        if encoder_path(path).exists():
+            self.encoder_model = load_float32(encoder_path(path))
+            spec = tf.TensorSpec([None, N_FRAMES, N_BANDS], tf.float32)
+            # Compiled (XLA): the encoder's LSTMs run several times faster than step by step.
+            self._call_encoder = tf.function(lambda x: self.encoder_model(x, training=False),
+                                             input_signature=[spec], jit_compile=True)
 
     def new_speaker(self) -> SpeakerAdapter:
         """A fresh record of one speaker's voice, for `read(..., speaker=)`."""
@@ -176,27 +220,37 @@ class VoiceModel:
             return None
         return self.predict_mels(np.stack([log_mel_window(w) for w in windows]))
 
+    def read_encoder(self, windows: list[np.ndarray]) -> np.ndarray | None:
+        """The encoder reader's probabilities (N, 7), uncalibrated, of audio windows; None without a reader."""
+        if self.encoder_model is None:
+            return None
+        x, out = np.stack([encoder_window(w) for w in windows]), []
+        for i in range(0, len(x), ENCODER_BATCH):  # padded to a power of two: few shapes for XLA to compile
+            chunk = x[i:i + ENCODER_BATCH]
+            size = 1 << (len(chunk) - 1).bit_length()
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), np.float32)])
+            out.append(self._call_encoder(padded).numpy()[:len(chunk)])
+        return np.concatenate(out).astype(np.float32)
+
     def read_windows(self, windows: list[np.ndarray], speaker: SpeakerAdapter | None = None,
                      learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
         (who hears them first, unless `learn` is False) or else the average training speaker."""
         return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn,
-                                  self.read_mels(windows))
+                                  self.read_mels(windows), self.read_encoder(windows))
 
     def read_features(self, features: np.ndarray, speaker: SpeakerAdapter | None = None,
-                      learn: bool = True, mel_probs: np.ndarray | None = None) -> np.ndarray:
+                      learn: bool = True, mel_probs: np.ndarray | None = None,
+                      encoder_probs: np.ndarray | None = None) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of windows' functionals (N, N_FEATURES), as `read_windows`; with
-        the log-mel reader's probabilities of the same windows (`read_mels`), both averaged, the log-mel
-        reader's weighing MEL_SHARE."""
+        the readers' probabilities of the same windows (`read_mels`, `read_encoder`) averaged in (`blended`)."""
         if speaker is None:
             probs = self.predict(self.reference.normalise(features))
         else:
             if learn:
                 speaker.hear(features)
             probs = self.predict(speaker.normalise(features))
-        if mel_probs is not None:
-            probs = (1 - MEL_SHARE) * probs + MEL_SHARE * mel_probs
-        return probs
+        return blended(probs, mel_probs, encoder_probs)
 
     def warm_up(self) -> None:
         """Run the whole path once, so the first real reading pays for neither graph tracing nor librosa's
@@ -220,7 +274,8 @@ class VoiceModel:
             spans, weights = [spans[i] for i in keep], weights[keep]
         windows = [audio[a:b] for a, b in spans]
         features = np.stack([functionals(w) for w in windows])
-        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mel_probs=self.read_mels(windows))
+        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mel_probs=self.read_mels(windows),
+                           encoder_probs=self.read_encoder(windows))
 
     def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None,
                    learn: bool = True) -> VoiceReading:
@@ -229,7 +284,7 @@ class VoiceModel:
         if heard.features is None:
             return VoiceReading(probs=None, speech_seconds=heard.speech_seconds, duration=heard.duration,
                                 reason=heard.reason)
-        probs = self.read_features(heard.features, speaker, learn, heard.mel_probs)
+        probs = self.read_features(heard.features, speaker, learn, heard.mel_probs, heard.encoder_probs)
         mean = self.calibration.apply((probs * heard.weights[:, None]).sum(0) / heard.weights.sum())
         return VoiceReading(probs=mean, speech_seconds=heard.speech_seconds, duration=heard.duration,
                             windows=len(heard.features))

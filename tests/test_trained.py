@@ -19,7 +19,7 @@ def metrics() -> dict:
     return json.loads((WEIGHTS / "metrics.json").read_text())
 
 
-@pytest.mark.parametrize("name", ["face", "voice", "voice.mel"])
+@pytest.mark.parametrize("name", ["face", "voice", "voice.mel", "voice.encoder"])
 def test_model_card_numbers_belong_to_the_committed_weights(metrics, name):
     digest = hashlib.sha256((WEIGHTS / f"{name}.keras").read_bytes()).hexdigest()
     assert metrics["weights_sha256"][name] == digest, f"weights/{name}.keras changed since it was measured"
@@ -50,7 +50,7 @@ def test_measured_figures_are_complete(metrics):
 
 
 def test_weights_are_small_enough_to_commit():
-    for name in ("face", "voice", "voice.mel"):
+    for name in ("face", "voice", "voice.mel", "voice.encoder"):
         assert (WEIGHTS / f"{name}.keras").stat().st_size < 20 * 2**20
 
 
@@ -120,13 +120,13 @@ def test_the_voice_model_applies_the_calibration_stored_beside_it(voice_model, s
         assert sharp.argmax() == raw.argmax() and sharp.max() > raw.max()  # same label, surer
 
 
-def test_a_fresh_process_loads_the_voice_model_with_its_log_mel_reader():
-    """The log-mel reader's custom layer must be registered by VoiceModel itself, not by an earlier import."""
+def test_a_fresh_process_loads_the_voice_model_with_its_readers():
+    """The readers' custom layers must be registered by VoiceModel itself, not by an earlier import."""
     import subprocess
     import sys
 
     code = ("from emotion.voice import VoiceModel, VOICE_WEIGHTS; m = VoiceModel(VOICE_WEIGHTS); "
-            "print(m.mel_model is not None)")
+            "print(m.mel_model is not None and m.encoder_model is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=WEIGHTS.parent)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -143,7 +143,7 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     import keras
 
     from emotion.audio import load_audio
-    from emotion.voice import MEL_SHARE, WINDOW, VoiceModel, log_mel_window
+    from emotion.voice import ENCODER_SHARE, MEL_SHARE, WINDOW, VoiceModel, log_mel_window
 
     x = np.random.default_rng(0).normal(size=(4, N_FEATURES)).astype(np.float32)
     members = [keras.models.load_model(run / m / "checkpoint.keras").predict(x, verbose=0)
@@ -167,8 +167,18 @@ def test_train_voice_holds_out_speakers_resumes_and_exports_a_model_the_app_read
     alone = model.read_features(heard.features)
     assert np.allclose(both, (1 - MEL_SHARE) * alone + MEL_SHARE * heard.mel_probs, atol=1e-6)
     assert not np.allclose(both, alone, atol=1e-4)
+    # the encoder reader, fitted beside the model on the pretrained encoder, reads every window too
+    assert model.encoder_model is not None
+    assert heard.encoder_probs.shape == (len(heard.features), 7)
+    assert np.allclose(heard.encoder_probs.sum(1), 1, atol=1e-4)
+    every = model.read_features(heard.features, mel_probs=heard.mel_probs, encoder_probs=heard.encoder_probs)
+    assert np.allclose(every, (1 - MEL_SHARE - ENCODER_SHARE) * alone + MEL_SHARE * heard.mel_probs
+                       + ENCODER_SHARE * heard.encoder_probs, atol=1e-6)
     assert np.allclose(model.read_heard(heard).probs, model.calibration.apply(
-        (both * heard.weights[:, None]).sum(0) / heard.weights.sum()), atol=1e-5)
+        (every * heard.weights[:, None]).sum(0) / heard.weights.sum()), atol=1e-5)
+    trained_on = {EMOTIONS.index(e) for e in RAVDESS_CODE}  # the fake corpora hold three emotions
+    assert set(heard.encoder_probs.argmax(1)) <= trained_on
+    assert heard.encoder_probs[:, [i for i in range(7) if i not in trained_on]].max() < 1e-6
 
     # "adapted": each held-out speaker heard once, whole, then each of its clips read against it
     held = [c for c in collect_clips(data) if c.corpus == "emodb"]
@@ -351,7 +361,7 @@ def test_a_missing_corpus_is_named(tmp_path):
 def test_without_the_mel_reader_no_log_mel_reader_is_left_beside_the_model(tmp_path, monkeypatch, keep_keras_policy):
     from emotion.cli import build_parser
     from emotion.train.voice import train_voice
-    from emotion.voice import VoiceModel, mel_path
+    from emotion.voice import VoiceModel, encoder_path, mel_path
 
     monkeypatch.chdir(tmp_path)
     data = _fake_corpora(tmp_path / "voice")
@@ -362,6 +372,7 @@ def test_without_the_mel_reader_no_log_mel_reader_is_left_beside_the_model(tmp_p
          "--batch-size", "8", "--held-out", "emodb", "--workers", "1", "--members", "1", "--no-mel-reader",
          "--no-noisy-copy", "--no-room-copy", "--no-opus-copy"]))
     assert not mel_path(out).exists() and VoiceModel(out).mel_model is None
+    assert encoder_path(out).exists()  # the encoder reader is trained unless told not to
 
 
 def test_log_mel_training_windows_are_whole_changed_and_balanced_over_emotions():

@@ -28,6 +28,7 @@ from ..audio import load_audio
 from ..evaluate import metrics
 from ..labels import EMOTIONS, INDEX
 from ..speaker import VoiceReference
+from . import voice_encoder_reader as encoder_reader
 from .options import run_options
 from .voice_corpora import CORPORA, Clip, collect_clips, split_clips
 from .voice_features import COPY_HELP, clip_functionals, clip_log_mels
@@ -232,7 +233,7 @@ def train_voice(args: argparse.Namespace) -> dict:
 
     import_tensorflow()
 
-    from ..voice import mel_path, reference_path
+    from ..voice import encoder_path, mel_path, reference_path
     from .common import resumable_fit, steps_per_epoch
 
     clips = collect_clips(args.data)
@@ -268,6 +269,13 @@ def train_voice(args: argparse.Namespace) -> dict:
                        mel_path(args.out))
     else:
         mel_path(args.out).unlink(missing_ok=True)
+    if args.encoder_reader:
+        from .voice_encoder_reader import train_encoder_reader
+
+        # The encoder is read from --encoder before the reader is saved, so that may be the same file.
+        train_encoder_reader(args, clips, train, []).save(encoder_path(args.out))
+    else:
+        encoder_path(args.out).unlink(missing_ok=True)
     result = {"settings": {k: str(v) for k, v in vars(args).items() if k not in ("func",)},
               "choice": evaluate_clips(args.out, choice), "held_out": evaluate_clips(args.out, test)}
     (args.run / "final.json").write_text(json.dumps(result, indent=1))
@@ -303,6 +311,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also train the log-mel reader, whose probabilities the app averages in (default: on)")
     parser.add_argument("--mel-width", type=int, default=128, help="channels of the log-mel reader's convolutions")
     parser.add_argument("--mel-lr", type=float, default=2e-3, help="peak learning rate of the log-mel reader")
+    encoder_reader.add_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -126,6 +126,14 @@ def _clip_log_mel(job: tuple[int, str, str]) -> np.ndarray:
     return log_mel_frames(COPIES[copy](speech_segment(path), index)).astype(np.float16)
 
 
+def _clip_encoder_windows(job: tuple[int, str, str]) -> np.ndarray:
+    from ..voice import encoder_window, speech_windows
+
+    index, path, copy = job
+    return np.stack([encoder_window(w) for w in speech_windows(COPIES[copy](speech_segment(path), index))]
+                    ).astype(np.float16)
+
+
 def _computed(clips: list[Clip], copy: str, work, workers: int, what: str) -> list[np.ndarray]:
     """`work((index, path, copy))` of every clip, in `workers` processes."""
     # Worker processes are spawned, not forked: a fork of a process whose libraries hold threads (TensorFlow,
@@ -171,9 +179,25 @@ def clip_log_mels(clips: list[Clip], workers: int = 2, copy: str = "clean") -> l
     return [frames[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
 
+def clip_encoder_stats(clips: list[Clip], encoder, workers: int = 2, copy: str = "clean") -> list[np.ndarray]:
+    """The speaker encoder's statistics (windows_i, N_STATS) float32 of the 3 s windows the app reads of every
+    clip's speech, or of one of its COPIES; cached (for the one pretrained encoder: delete the cache if it
+    changes). `encoder` maps mel windows (n, N_FRAMES, N_BANDS) to statistics."""
+    cache = cache_file(clips, copy, "voiceenc")
+    if not cache.exists():
+        windows = _computed(clips, copy, _clip_encoder_windows, workers, "encoder windows")
+        stats = [np.concatenate([encoder(w[i:i + 64].astype(np.float32)) for i in range(0, len(w), 64)])
+                 for w in windows]
+        _save(cache, stats=np.concatenate(stats).astype(np.float32),
+              offsets=np.cumsum([0] + [len(w) for w in windows]))
+    with np.load(cache) as z:
+        stats, offsets = z["stats"], z["offsets"]
+    return [stats[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
 def cache_file(clips: list[Clip], copy: str = "clean", kind: str = "voicefunc") -> Path:
-    """Where the features of a clip list (or of one of its COPIES) are cached: `kind` voicefunc (functionals) or
-    voicemel (log-mel spectrograms)."""
+    """Where the features of a clip list (or of one of its COPIES) are cached: `kind` voicefunc (functionals),
+    voicemel (log-mel spectrograms) or voiceenc (speaker-encoder statistics)."""
     CACHE.mkdir(exist_ok=True)
     key = hashlib.sha1(json.dumps([VERSION, [c.path for c in clips]]).encode()).hexdigest()[:10]
     return CACHE / f"{kind}{'' if copy == 'clean' else '_' + copy}_{key}.npz"
