@@ -358,7 +358,7 @@ def test_a_missing_corpus_is_named(tmp_path):
     assert {c.corpus for c in collect_clips(root, ("ravdess", "emodb"))} == {"ravdess", "emodb"}
 
 
-def test_without_the_mel_reader_no_log_mel_reader_is_left_beside_the_model(tmp_path, monkeypatch, keep_keras_policy):
+def test_without_a_reader_no_reader_of_an_older_run_is_left_beside_the_model(tmp_path, monkeypatch, keep_keras_policy):
     from emotion.cli import build_parser
     from emotion.train.voice import train_voice
     from emotion.voice import VoiceModel, encoder_path, mel_path
@@ -373,6 +373,11 @@ def test_without_the_mel_reader_no_log_mel_reader_is_left_beside_the_model(tmp_p
          "--no-noisy-copy", "--no-room-copy", "--no-opus-copy"]))
     assert not mel_path(out).exists() and VoiceModel(out).mel_model is None
     assert encoder_path(out).exists()  # the encoder reader is trained unless told not to
+    train_voice(build_parser().parse_args(
+        ["train", "voice", "--data", str(data), "--run", str(tmp_path / "run2"), "--out", str(out), "--epochs", "1",
+         "--batch-size", "8", "--held-out", "emodb", "--workers", "1", "--members", "1", "--no-mel-reader",
+         "--no-encoder-reader", "--no-noisy-copy", "--no-room-copy", "--no-opus-copy"]))
+    assert not encoder_path(out).exists() and VoiceModel(out).encoder_model is None  # no stale reader left
 
 
 def test_log_mel_training_windows_are_whole_changed_and_balanced_over_emotions():
