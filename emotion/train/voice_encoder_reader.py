@@ -1,6 +1,6 @@
 """The encoder reader: emotion from the pretrained speaker encoder's statistics of a 3 s window
 (emotion.voice_encoder). A logistic regression over the statistics, standardised on the training windows, is
-fitted on every window of the training clips (and of their copies), every emotion weighing the same, by
+fitted on every window of the training clips as recorded, every emotion weighing the same, by
 scikit-learn (L-BFGS, to convergence: Adam on the same loss read the choice split worse); the encoder stays as it
 was pretrained. Saved as one Keras model, mel window -> probabilities, the encoder inside it.
 
@@ -50,9 +50,10 @@ def build_encoder_reader(encoder, mean: np.ndarray, variance: np.ndarray, kernel
     return reader
 
 
-def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip], copies: list[str]):
-    """The encoder reader fitted on the windows of the `train` clips and of their `copies` (the encoder from
-    `args.encoder`); the fit takes seconds once the statistics are cached, so it is not checkpointed."""
+def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip]):
+    """The encoder reader fitted on the windows of the `train` clips as recorded (the noisy, room and Opus copies
+    were not tried for it; the encoder from `args.encoder`); the fit takes seconds once the statistics are
+    cached, so it is not checkpointed."""
     from sklearn.linear_model import LogisticRegression
 
     from ..runtime import import_tensorflow
@@ -61,14 +62,10 @@ def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: lis
     encoder = load_encoder(args.encoder)
     call = tf.function(lambda x: encoder(x, training=False), jit_compile=True)
     position = {c.path: i for i, c in enumerate(clips)}
-    rows = [position[c.path] for c in train]
-    x, y = [], []
-    for copy in ["clean", *copies]:  # the trainer asks for none: tried on the choice split without them
-        stats = clip_encoder_stats(clips, lambda w: call(w).numpy(), args.workers, copy)
-        for i in rows:
-            x.append(stats[i])
-            y += [INDEX[clips[i].label]] * len(stats[i])
-    x, y = np.concatenate(x).astype(np.float64), np.array(y)
+    stats = clip_encoder_stats(clips, lambda w: call(w).numpy(), args.workers)
+    rows = [stats[position[c.path]] for c in train]
+    x = np.concatenate(rows).astype(np.float64)
+    y = np.concatenate([[INDEX[c.label]] * len(r) for c, r in zip(train, rows)]).astype(int)
     mean, variance = x.mean(0), x.var(0)
     z = (x - mean) / np.maximum(np.sqrt(variance), 1e-7)  # as keras.layers.Normalization standardises
     fit = LogisticRegression(C=args.encoder_c, class_weight="balanced", max_iter=5000).fit(z, y)
@@ -84,7 +81,6 @@ def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: lis
 def main() -> int:
     """Fit the encoder reader alone, beside a trained voice model (`--model`), on the speakers it trained on."""
     from ..paths import VOICE_WEIGHTS
-    from ..runtime import import_tensorflow
     from ..voice import encoder_path
     from .voice_corpora import collect_clips, split_clips
 
@@ -96,10 +92,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes computing the windows (first run)")
     _fit_options(parser)
     args = parser.parse_args()
-    import_tensorflow()
     clips = collect_clips(args.data)
     train, _, _ = split_clips(clips, args.held_out, args.choice)
-    train_encoder_reader(args, clips, train, []).save(encoder_path(args.model))
+    train_encoder_reader(args, clips, train).save(encoder_path(args.model))
     print(f"saved {encoder_path(args.model)}")
     return 0
 
@@ -120,6 +115,7 @@ def _fit_options(parser: argparse.ArgumentParser) -> None:
                              "(default: the committed reader's)")
     parser.add_argument("--encoder-c", type=float, default=0.1,
                         help="inverse strength of the encoder reader's L2 penalty (scikit-learn's C)")
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
