@@ -199,10 +199,7 @@ def explain_voice(model: Any, audio: np.ndarray, label: str | None = None) -> Vo
     activity = detect_speech(audio)
     if not activity.has_speech:
         return None
-    spans, weights = speech_spans(activity)
-    if len(spans) > MAX_VOICE_WINDOWS:
-        keep = np.linspace(0, len(spans) - 1, MAX_VOICE_WINDOWS).round().astype(int)
-        spans, weights = [spans[i] for i in keep], weights[keep]
+    spans, weights = speech_spans(activity, MAX_VOICE_WINDOWS)
     windows = [audio[a:b] for a, b in spans]
     patches = [_voice_patches(len(w)) for w in windows]
     batch = list(windows)

@@ -87,7 +87,9 @@ def aperiodicity(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """YIN: minimum cumulative mean normalised difference per frame, and its lag (the period)."""
     w = frames.shape[1] - MAX_LAG  # comparison window
     x = frames.astype(np.float64)
-    n_fft = 1 << int(np.ceil(np.log2(frames.shape[1] + w)))
+    # Lags up to MAX_LAG of a window w = frame - MAX_LAG long never reach past the frame: a circular
+    # correlation over the frame's own length (to a power of two) wraps nothing they use.
+    n_fft = 1 << int(np.ceil(np.log2(frames.shape[1])))
     spec_full = np.fft.rfft(x, n_fft)
     spec_win = np.fft.rfft(x[:, :w], n_fft)
     cross = np.fft.irfft(spec_full * np.conj(spec_win), n_fft)[:, : MAX_LAG + 1]  # sum_j x[j] x[j+tau]
@@ -200,8 +202,7 @@ def vad_speech_seconds(audio: np.ndarray, enough: float = np.inf) -> float:
 
 def detect_speech(audio: np.ndarray) -> SpeechActivity:
     """Find voiced speech in mono 16 kHz audio: the gate (gate_speech), then Silero VAD (vad_confirms)."""
-    with _blas().limit(limits=1):
-        return vad_confirms(audio, gate_speech(audio))
+    return vad_confirms(audio, gate_speech(audio))
 
 
 @functools.lru_cache(maxsize=1)
@@ -229,6 +230,11 @@ def vad_confirms(audio: np.ndarray, activity: SpeechActivity) -> SpeechActivity:
 
 def gate_speech(audio: np.ndarray) -> SpeechActivity:
     """The hand-written gate alone: voiced speech in mono 16 kHz audio, by level, voicing, pitch and beat."""
+    with _blas().limit(limits=1):
+        return _gate_speech(audio)
+
+
+def _gate_speech(audio: np.ndarray) -> SpeechActivity:
     duration = len(audio) / SAMPLE_RATE
     if len(audio) < FRAME:
         return SpeechActivity(np.zeros(0, bool), 0.0, duration, "too short to hold speech")

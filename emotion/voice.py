@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from .labels import EMOTIONS, NO_SPEECH
 from .paths import VOICE_WEIGHTS
 from .readings import Reading
 from .speaker import SpeakerAdapter, VoiceReference
-from .speech import HOP, SpeechActivity, beat_strength, detect_speech
+from .speech import HOP, SpeechActivity, beat_strength, detect_speech, gate_speech, vad_confirms
 from .voice_encoder import N_BANDS, encoder_frames
 from .voice_functionals import N_FEATURES, functionals
 
@@ -108,9 +109,18 @@ def speech_windows(audio: np.ndarray) -> list[np.ndarray]:
     return [audio[a:b] for a, b in speech_spans(activity)[0]]
 
 
-def speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
+def speech_spans(activity: SpeechActivity, max_windows: int | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The sample ranges (start, end) of the 3 s windows over the speech (hop 1.5 s) and the voiced seconds in
-    each (used as weights). A range may be shorter than a window: it is read as it is."""
+    each (used as weights); at most `max_windows` of them, spread evenly over a very long recording. A range
+    may be shorter than a window: it is read as it is."""
+    spans, weights = _all_speech_spans(activity)
+    if max_windows is not None and len(spans) > max_windows:
+        keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
+        spans, weights = [spans[i] for i in keep], weights[keep]
+    return spans, weights
+
+
+def _all_speech_spans(activity: SpeechActivity) -> tuple[list[tuple[int, int]], np.ndarray]:
     start, end = activity.span()
     length = end - start
     voiced = activity.frames.astype(np.float32)
@@ -155,6 +165,13 @@ def blended(functionals_probs: np.ndarray, mel_probs: np.ndarray | None = None,
         if reader is not None:
             probs, rest = probs + share * reader, rest - share
     return probs + rest * functionals_probs
+
+
+@functools.lru_cache(maxsize=1)
+def _readers() -> ThreadPoolExecutor:
+    """The one thread that runs the encoder reader beside openSMILE, shared by every session (openSMILE itself
+    runs one window at a time: voice_functionals), so that two cores share every window."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-readers")
 
 
 class VoiceModel:
@@ -236,8 +253,22 @@ class VoiceModel:
                      learn: bool = True) -> np.ndarray:
         """Probabilities (N, 7), uncalibrated, of speech windows (audio arrays), against `speaker` when given
         (who hears them first, unless `learn` is False) or else the average training speaker."""
-        return self.read_features(np.stack([functionals(w) for w in windows]), speaker, learn,
-                                  self.read_mels(windows), self.read_encoder(windows))
+        features, mel_probs, encoder_probs = self._hear_windows(windows)
+        return self.read_features(features, speaker, learn, mel_probs, encoder_probs)
+
+    def _hear_windows(self, windows: list[np.ndarray], encoder: Future | None = None
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The functionals of audio windows and the readers' probabilities of them (`read_mels`, `read_encoder`).
+        The encoder reader runs in a second thread (`encoder`, when `_start_encoder` started it already) while
+        this one computes the functionals and the log-mel reader's: the encoder's network and openSMILE both
+        release the GIL, so on two cores a window takes less than the sum of the two."""
+        encoder = encoder or self._start_encoder(windows)
+        features = np.stack([functionals(w) for w in windows])
+        return features, self.read_mels(windows), encoder.result()
+
+    def _start_encoder(self, windows: list[np.ndarray]) -> Future:
+        """`read_encoder(windows)`, started in the readers' thread."""
+        return _readers().submit(self.read_encoder, windows)
 
     def read_features(self, features: np.ndarray, speaker: SpeakerAdapter | None = None,
                       learn: bool = True, mel_probs: np.ndarray | None = None,
@@ -265,17 +296,19 @@ class VoiceModel:
         """The speech of mono 16 kHz audio as 3 s windows' functionals; none for silence, noise or tones.
         Very long recordings keep `max_windows` windows, spread evenly."""
         duration = len(audio) / SAMPLE_RATE
-        activity = detect_speech(audio)
+        activity = gate_speech(audio)
+        if activity.has_speech:
+            spans, weights = speech_spans(activity, max_windows)
+            windows = [audio[a:b] for a, b in spans]
+            # The encoder starts on the windows while Silero VAD confirms the gate's speech (detect_speech's
+            # second step): what the VAD rejects, the encoder read for nothing.
+            encoder = self._start_encoder(windows)
+            activity = vad_confirms(audio, activity)
         if not activity.has_speech:
             return HeardSpeech(None, None, activity.voiced_seconds, duration, activity.reason)
-        spans, weights = speech_spans(activity)
-        if len(spans) > max_windows:  # spread the budget evenly over very long recordings
-            keep = np.linspace(0, len(spans) - 1, max_windows).round().astype(int)
-            spans, weights = [spans[i] for i in keep], weights[keep]
-        windows = [audio[a:b] for a, b in spans]
-        features = np.stack([functionals(w) for w in windows])
-        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mel_probs=self.read_mels(windows),
-                           encoder_probs=self.read_encoder(windows))
+        features, mel_probs, encoder_probs = self._hear_windows(windows, encoder)
+        return HeardSpeech(features, weights, activity.voiced_seconds, duration, mel_probs=mel_probs,
+                           encoder_probs=encoder_probs)
 
     def read_heard(self, heard: HeardSpeech, speaker: SpeakerAdapter | None = None,
                    learn: bool = True) -> VoiceReading:

@@ -174,3 +174,14 @@ def test_hiding_the_part_of_the_voice_that_mattered_most_lowers_the_reading_more
     important, random_ = np.array(important), np.array(random_)
     assert important.mean() > 2 * max(random_.mean(), 0.01)
     assert (important > random_).all()  # on every recording, not only on average
+
+
+def test_speech_spans_keep_at_most_max_windows_spread_over_the_recording(speech_files):
+    audio = np.concatenate([load_audio(p) for p in speech_files.values()] * 4)
+    activity = detect_speech(audio)
+    every, weights = speech_spans(activity)
+    kept, kept_weights = speech_spans(activity, 3)
+    assert len(every) > 3 and len(kept) == 3
+    assert kept[0] == every[0] and kept[-1] == every[-1] and kept[1] in every  # first, last and one between
+    assert [weights[every.index(s)] for s in kept] == list(kept_weights)
+    assert speech_spans(activity, len(every))[0] == every

@@ -144,3 +144,37 @@ def test_the_voice_network_computes_in_float32_and_reads_as_stored(voice_model):
     assert {w.dtype for w in voice_model.model.weights} == {"float32"}
     x = np.random.default_rng(0).normal(size=(8, stored.input_shape[-1])).astype(np.float32)
     np.testing.assert_allclose(voice_model.predict(x), np.asarray(stored.predict(x, verbose=0), np.float32), atol=2e-3)
+
+
+def test_a_reading_is_its_windows_functionals_and_readers_however_threaded(voice_model, speech_files):
+    """`listen` reads the encoder in a second thread beside openSMILE and Silero VAD: what it hears must be the
+    windows' functionals and readers' probabilities computed one after another, from several threads at once too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emotion.audio import load_audio
+    from emotion.speech import detect_speech
+    from emotion.voice import speech_spans
+    from emotion.voice_functionals import functionals
+
+    clips = [load_audio(p) for p in speech_files.values()]
+    for audio in clips:
+        heard = voice_model.listen(audio)
+        windows = [audio[a:b] for a, b in speech_spans(detect_speech(audio))[0]]
+        np.testing.assert_array_equal(heard.features, np.stack([functionals(w) for w in windows]))
+        np.testing.assert_allclose(heard.encoder_probs, voice_model.read_encoder(windows), atol=1e-6)
+        np.testing.assert_allclose(heard.mel_probs, voice_model.read_mels(windows), atol=1e-6)
+    serial = [voice_model.read(x).probs for x in clips * 2]
+    with ThreadPoolExecutor(3) as pool:
+        for got, want in zip(pool.map(lambda x: voice_model.read(x).probs, clips * 2), serial):
+            np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_what_the_voice_detector_rejects_is_no_speech_to_the_model(voice_model):
+    """The gate takes birdsong for a voice; Silero VAD, run beside the encoder, says no: no reading."""
+    from emotion.speech import gate_speech
+    from sounds import everyday
+
+    birdsong = everyday()["birdsong, seed 0"]
+    assert gate_speech(birdsong).has_speech
+    reading = voice_model.read(birdsong)
+    assert not reading.has_speech and reading.reason == "no speech (the voice detector heard no voice)"

@@ -37,3 +37,29 @@ def test_functionals_run_after_tensorflow_was_imported_first():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(6373,)" in done.stdout
+
+
+def test_functionals_are_the_libraries_own_for_one_stretch_after_another():
+    """One openSMILE instance serves every stretch (configured once, reset after each run in the background):
+    each stretch's features must be exactly what opensmile.Smile computes afresh for it alone."""
+    import opensmile
+
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016,
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    rng = np.random.default_rng(3)
+    happy, sad = (load_audio(SPEECH / f"{name}.flac") for name in ("happy", "neutral"))
+    stretches = [happy, sad[:16000], rng.normal(0, 0.1, 8000).astype(np.float32), np.zeros(MIN_SAMPLES, np.float32),
+                 happy, sad]
+    for stretch in stretches:
+        own = smile.process_signal(stretch, 16000).to_numpy()[0].astype(np.float32)
+        np.testing.assert_array_equal(functionals(stretch), np.nan_to_num(own, nan=0.0, posinf=0.0, neginf=0.0))
+
+
+def test_functionals_from_several_threads_agree_with_one_after_another():
+    from concurrent.futures import ThreadPoolExecutor
+
+    clips = [load_audio(p) for p in sorted(SPEECH.glob("*.flac"))] * 3
+    serial = [functionals(x) for x in clips]
+    with ThreadPoolExecutor(3) as pool:
+        for got, want in zip(pool.map(functionals, clips), serial):
+            np.testing.assert_array_equal(got, want)
