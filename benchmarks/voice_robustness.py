@@ -2,6 +2,7 @@
 speakers and rooms), for the cross-validation fold models of one or more recipes.
 
     python benchmarks/voice_robustness.py --runs runs/cv9 runs/cv8
+    python benchmarks/voice_robustness.py --models weights/voice.keras /tmp/old/voice.keras   # choice split
 
 Each fold model of a run (`benchmarks/voice_cv.py`: RAVDESS actors 01-04 ... 13-16, and EmoDB) reads the clips
 of the speakers it never heard through the app's own path (the speech gate, then the model), each clip alone:
@@ -11,6 +12,11 @@ WebRTC sends the Live page's microphone; the bit rate drawn per clip). The noise
 (`emotion.train.voice_features`), drawn from other seeds than the training copies'; the fold models never heard
 these speakers in any form. A clip the gate finds no speech in counts as read wrong. Prints, per run and
 condition, the accuracy over RAVDESS (mean and spread of the four folds) and over EmoDB.
+
+`--models` reads the choice speakers instead (RAVDESS actors 17-20 and seven Urdu speaker codes, which no fold
+and no committed model trains on) with whole models, e.g. the committed one against an earlier one, without fold
+runs: the same clips and conditions for each, so the models compare; the level is optimistic (recipes were
+chosen on these speakers).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import load_note  # noqa: E402
+from _common import CHOICE, load_note  # noqa: E402
 from emotion.audio import load_audio  # noqa: E402
 from emotion.train.voice_corpora import collect_clips, split_clips  # noqa: E402
 from emotion.train.voice_features import in_a_room, through_opus, with_noise  # noqa: E402
@@ -52,7 +58,9 @@ def fold_accuracy(model_path: Path, clips: list) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, nargs="+", required=True, help="voice_cv.py run folders")
+    runs = parser.add_mutually_exclusive_group(required=True)
+    runs.add_argument("--runs", type=Path, nargs="+", help="voice_cv.py run folders")
+    runs.add_argument("--models", type=Path, nargs="+", help="whole voice models, read on the choice speakers")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "voice")
     args = parser.parse_args()
     from emotion.runtime import import_tensorflow
@@ -60,6 +68,16 @@ def main() -> int:
     import_tensorflow()
     clips = collect_clips(args.data)
     print(load_note(), flush=True)
+    if args.models:
+        choice = split_clips(clips, "", CHOICE)[1]
+        print("model, each clip alone | corpus | clips | " + " | ".join(CONDITIONS))
+        for model in args.models:
+            for corpus in sorted({c.corpus for c in choice}):
+                part = [c for c in choice if c.corpus == corpus]
+                acc = fold_accuracy(model, part)
+                print(f"{model} | {corpus} | {len(part)} | " + " | ".join(f"{acc[c]:.1%}" for c in CONDITIONS),
+                      flush=True)
+        return 0
     for run in args.runs:
         ravdess = []
         for fold, held_out in RAVDESS_FOLDS.items():
