@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -411,3 +412,28 @@ def test_the_log_mel_reader_reads_a_window_into_probabilities_whatever_its_loudn
     probs = model.predict(x, verbose=0)
     assert probs.shape == (3, len(EMOTIONS)) and np.allclose(probs.sum(1), 1, atol=1e-5)
     np.testing.assert_allclose(model.predict(x + 20, verbose=0), probs, atol=1e-4)  # each window standardised
+
+
+def test_the_encoder_reader_can_also_learn_from_the_noisy_room_and_opus_copies(tmp_path, monkeypatch,
+                                                                                keep_keras_policy):
+    """`--encoder-copies` fits the reader on the windows of every copy the network learns from, not just the
+    clips as recorded: each copy's statistics are cached, and the reader comes out different."""
+    from emotion.runtime import load_float32
+    from emotion.train import voice_encoder_reader
+    from emotion.voice import encoder_path
+
+    monkeypatch.chdir(tmp_path)  # the statistics cache goes to ./.cache
+    data = _fake_corpora(tmp_path / "voice")
+    kernels = {}
+    for flag in ("--no-encoder-copies", "--encoder-copies"):
+        out = tmp_path / flag.strip("-") / "voice.keras"
+        out.parent.mkdir()
+        monkeypatch.setattr(sys, "argv", ["reader", "--model", str(out), "--data", str(data), "--held-out", "emodb",
+                                          "--workers", "1", flag])
+        assert voice_encoder_reader.main() == 0
+        kernels[flag] = load_float32(encoder_path(out)).get_layer("emotion").get_weights()[0]
+        cached = sorted(p.name.rsplit("_", 1)[0] for p in Path(".cache").glob("voiceenc*"))
+        assert cached == (["voiceenc"] if flag == "--no-encoder-copies"
+                          else ["voiceenc", "voiceenc_noisy", "voiceenc_opus", "voiceenc_room"])
+    assert kernels["--encoder-copies"].shape == kernels["--no-encoder-copies"].shape
+    assert not np.allclose(kernels["--encoder-copies"], kernels["--no-encoder-copies"], atol=1e-4)

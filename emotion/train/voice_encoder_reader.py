@@ -50,9 +50,9 @@ def build_encoder_reader(encoder, mean: np.ndarray, variance: np.ndarray, kernel
     return reader
 
 
-def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip]):
-    """The encoder reader fitted on the windows of the `train` clips as recorded (the noisy, room and Opus copies
-    were not tried for it; the encoder from `args.encoder`); the fit takes seconds once the statistics are
+def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip], copies: list[str]):
+    """The encoder reader fitted on the windows of the `train` clips as recorded and of their `copies`
+    (voice_features.COPIES; the encoder from `args.encoder`); the fit takes seconds once the statistics are
     cached, so it is not checkpointed."""
     from sklearn.linear_model import LogisticRegression
 
@@ -62,10 +62,13 @@ def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: lis
     encoder = load_encoder(args.encoder)
     call = tf.function(lambda x: encoder(x, training=False), jit_compile=True)
     position = {c.path: i for i, c in enumerate(clips)}
-    stats = clip_encoder_stats(clips, lambda w: call(w).numpy(), args.workers)
-    rows = [stats[position[c.path]] for c in train]
+    rows = []
+    for copy in ["clean", *copies]:
+        stats = clip_encoder_stats(clips, lambda w: call(w).numpy(), args.workers, copy)
+        rows += [stats[position[c.path]] for c in train]
+    labels = [INDEX[c.label] for c in train] * (1 + len(copies))
     x = np.concatenate(rows).astype(np.float64)
-    y = np.concatenate([[INDEX[c.label]] * len(r) for c, r in zip(train, rows)]).astype(int)
+    y = np.concatenate([[label] * len(r) for label, r in zip(labels, rows)]).astype(int)
     mean, variance = x.mean(0), x.var(0)
     z = (x - mean) / np.maximum(np.sqrt(variance), 1e-7)  # as keras.layers.Normalization standardises
     fit = LogisticRegression(C=args.encoder_c, class_weight="balanced", max_iter=5000).fit(z, y)
@@ -94,7 +97,10 @@ def main() -> int:
     args = parser.parse_args()
     clips = collect_clips(args.data)
     train, _, _ = split_clips(clips, args.held_out, args.choice)
-    train_encoder_reader(args, clips, train).save(encoder_path(args.model))
+    from .voice import ADOPTED_COPIES
+
+    copies = list(ADOPTED_COPIES) if args.encoder_copies else []
+    train_encoder_reader(args, clips, train, copies).save(encoder_path(args.model))
     print(f"saved {encoder_path(args.model)}")
     return 0
 
@@ -115,6 +121,9 @@ def _fit_options(parser: argparse.ArgumentParser) -> None:
                              "(default: the committed reader's)")
     parser.add_argument("--encoder-c", type=float, default=0.1,
                         help="inverse strength of the encoder reader's L2 penalty (scikit-learn's C)")
+    parser.add_argument("--encoder-copies", action=argparse.BooleanOptionalAction, default=False,
+                        help="also fit the encoder reader on the noisy, room and Opus copies the network learns "
+                             "from (default: off; the clips as recorded only)")
 
 
 if __name__ == "__main__":
