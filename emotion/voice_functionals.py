@@ -64,13 +64,15 @@ class _Extractor:
             self._resetting.result()
         out: list[np.ndarray] = []
         config, smile = self._config, self._smile
-        smile.external_sink_set_callback_ex(config.EXTERNAL_OUTPUT_COMPONENT,
-                                            lambda data, meta: out.append(data.copy()))
-        smile.external_audio_source_write_data(config.EXTERNAL_SOURCE_COMPONENT,
-                                               (segment * 32768).astype(np.int16).tobytes())
-        smile.external_audio_source_set_eoi(config.EXTERNAL_SOURCE_COMPONENT)
-        smile.run()
-        self._resetting = self._background.submit(smile.reset)
+        try:
+            smile.external_sink_set_callback_ex(config.EXTERNAL_OUTPUT_COMPONENT,
+                                                lambda data, meta: out.append(data.copy()))
+            smile.external_audio_source_write_data(config.EXTERNAL_SOURCE_COMPONENT,
+                                                   (segment * 32768).astype(np.int16).tobytes())
+            smile.external_audio_source_set_eoi(config.EXTERNAL_SOURCE_COMPONENT)
+            smile.run()
+        finally:  # reset even after a failed run, so that the next stretch starts clean
+            self._resetting = self._background.submit(smile.reset)
         return out[0].reshape(-1) if out else np.full(N_FEATURES, np.nan, np.float32)
 
 
