@@ -273,8 +273,7 @@ def train_voice(args: argparse.Namespace) -> dict:
         from .voice_encoder_reader import train_encoder_reader
 
         # The encoder is read from --encoder before the reader is saved, so that may be the same file.
-        train_encoder_reader(args, clips, train, copies_of(args) if args.encoder_copies else []).save(
-            encoder_path(args.out))
+        train_encoder_reader(args, clips, train).save(encoder_path(args.out))
     else:
         encoder_path(args.out).unlink(missing_ok=True)
     result = {"settings": {k: str(v) for k, v in vars(args).items() if k not in ("func",)},

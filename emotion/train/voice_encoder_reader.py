@@ -50,13 +50,16 @@ def build_encoder_reader(encoder, mean: np.ndarray, variance: np.ndarray, kernel
     return reader
 
 
-def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip], copies: list[str]):
-    """The encoder reader fitted on the windows of the `train` clips as recorded and of their `copies`
-    (voice_features.COPIES; the encoder from `args.encoder`); the fit takes seconds once the statistics are
-    cached, so it is not checkpointed."""
+def train_encoder_reader(args: argparse.Namespace, clips: list[Clip], train: list[Clip]):
+    """The encoder reader fitted on the windows of the `train` clips as recorded and, with `args.encoder_copies`,
+    of the copies the options ask for (`copies_of`; the encoder from `args.encoder`); the fit takes seconds once
+    the statistics are cached, so it is not checkpointed."""
     from sklearn.linear_model import LogisticRegression
 
     from ..runtime import import_tensorflow
+    from .voice import copies_of
+
+    copies = copies_of(args) if args.encoder_copies else []
 
     tf = import_tensorflow()
     encoder = load_encoder(args.encoder)
@@ -85,6 +88,7 @@ def main() -> int:
     """Fit the encoder reader alone, beside a trained voice model (`--model`), on the speakers it trained on."""
     from ..paths import VOICE_WEIGHTS
     from ..voice import encoder_path
+    from .voice import ADOPTED_COPIES, add_copy_options
     from .voice_corpora import collect_clips, split_clips
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,13 +98,11 @@ def main() -> int:
     parser.add_argument("--choice", default="", help="as the model was trained (`train voice --choice`)")
     parser.add_argument("--workers", type=int, default=2, help="processes computing the windows (first run)")
     _fit_options(parser)
+    add_copy_options(parser, ADOPTED_COPIES)  # as the model was trained: the copies --encoder-copies adds
     args = parser.parse_args()
     clips = collect_clips(args.data)
     train, _, _ = split_clips(clips, args.held_out, args.choice)
-    from .voice import ADOPTED_COPIES
-
-    copies = list(ADOPTED_COPIES) if args.encoder_copies else []
-    train_encoder_reader(args, clips, train, copies).save(encoder_path(args.model))
+    train_encoder_reader(args, clips, train).save(encoder_path(args.model))
     print(f"saved {encoder_path(args.model)}")
     return 0
 
